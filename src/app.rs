@@ -1,0 +1,199 @@
+//! The one app state, and the application: a bound listener plus the HTTP/1.1 connection loop with a
+//! header-read timeout and graceful shutdown.
+
+use std::{
+    future::Future,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    ops::Deref,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{Router, body::Body, extract::ConnectInfo, http::Request};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::{
+    cache::Cache,
+    config::Config,
+    db::{Db, DbError},
+    pages::Pages,
+    router::build_router,
+};
+
+/// Everything a request handler may need, built once at boot.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub cache: Cache,
+    pub pages: Pages,
+    pub started_at: Instant,
+}
+
+/// The state handed to axum: a cheap clone of one `Arc<App>`.
+#[derive(Clone, Debug)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects the database, applies pending migrations and assembles the state.
+    pub async fn build(config: Config) -> Result<Self, DbError> {
+        let db = Db::connect(&config).await?;
+        db.migrate().await?;
+        Ok(Self::from_parts(config, db))
+    }
+
+    pub fn from_parts(config: Config, db: Db) -> Self {
+        let cache = Cache::new(&config);
+        let pages = Pages::new(config.static_dir.is_some());
+        AppState(Arc::new(App {
+            config,
+            db,
+            cache,
+            pages,
+            started_at: Instant::now(),
+        }))
+    }
+}
+
+/// A bound server, ready to run (zero2prod's `Application`).
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let state = AppState::build(config).await?;
+        Self::with_state(state).await
+    }
+
+    pub async fn with_state(state: AppState) -> anyhow::Result<Self> {
+        let listener = bind(state.config.bind_addr, state.config.port).await?;
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the grace period).
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let router = build_router(self.state.clone());
+        let config = &self.state.config;
+        let result = serve(
+            self.listener,
+            router,
+            config.header_read_timeout,
+            config.shutdown_grace,
+            shutdown,
+        )
+        .await;
+        self.state.db.close().await;
+        result
+    }
+}
+
+async fn bind(addr: Option<IpAddr>, port: u16) -> std::io::Result<TcpListener> {
+    match addr {
+        Some(ip) => TcpListener::bind((ip, port)).await,
+        // `[::]` accepts IPv4 too on dual-stack hosts; fall back to IPv4 where IPv6 is off.
+        None => match TcpListener::bind((IpAddr::V6(Ipv6Addr::UNSPECIFIED), port)).await {
+            Ok(l) => Ok(l),
+            Err(_) => TcpListener::bind((IpAddr::V4(Ipv4Addr::UNSPECIFIED), port)).await,
+        },
+    }
+}
+
+/// The connection loop. hyper's HTTP/1 header-read timeout closes a connection that trickles its
+/// headers or sits idle between requests; the graceful watcher drains connections at shutdown.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    grace: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(error) => {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(request.map(Body::new))
+        });
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, %peer, "connection closed with an error");
+            }
+        });
+    }
+
+    drop(listener);
+    tracing::info!("shutting down: waiting for in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(grace) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

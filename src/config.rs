@@ -1,0 +1,464 @@
+//! Typed configuration, read once from the environment (and an optional `.env`).
+//!
+//! Every setting has a safe default for a fresh machine (SQLite file, no Redis, port 8000); production
+//! problems are reported by [`Config::production_problems`] (the `check` subcommand, and a refusal to serve).
+
+use std::{collections::HashMap, env, net::IpAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use time::UtcOffset;
+
+/// The secret the original shipped as its default; never acceptable in production.
+pub const DJANGO_DEFAULT_SECRET: &str = "django-insecure-change-this-in-production";
+/// Minimum secret length in production (D12).
+pub const MIN_SECRET_LEN: usize = 32;
+/// The original's CORS defaults (contract-A §2.1).
+pub const DEFAULT_CORS_ORIGINS: &str =
+    "http://localhost:5173,http://127.0.0.1:5173,http://localhost:3000,http://localhost:5174";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/electioncart.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+/// Where the client's IP address comes from (D17, DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientIpSource {
+    /// `X-Real-IP`, set (and overwritten) by Railway's edge.
+    XRealIp,
+    /// The rightmost entry of `X-Forwarded-For` (the hop our own proxy appended).
+    RightmostXForwardedFor,
+    /// The TCP peer address.
+    Socket,
+}
+
+impl FromStr for ClientIpSource {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "x-real-ip" | "xrealip" => Ok(Self::XRealIp),
+            "rightmost-x-forwarded-for" | "rightmostxforwardedfor" => {
+                Ok(Self::RightmostXForwardedFor)
+            }
+            "socket" | "connectinfo" | "peer" => Ok(Self::Socket),
+            other => Err(format!(
+                "unknown CLIENT_IP_SOURCE {other:?} (use x-real-ip, rightmost-x-forwarded-for or socket)"
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// A secret that never prints itself.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub env: AppEnv,
+    pub port: u16,
+    /// Explicit bind address; default `[::]` falling back to `0.0.0.0`.
+    pub bind_addr: Option<IpAddr>,
+    pub database_url: Secret,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    /// `TIME_ZONE` name as configured, and the offset it resolves to.
+    pub time_zone: String,
+    pub tz_offset: UtcOffset,
+    pub secret_key: Secret,
+    /// True when no secret was configured and a random one was generated for this process.
+    pub secret_generated: bool,
+    pub allowed_hosts: Vec<String>,
+    pub cors_allowed_origins: Vec<String>,
+    pub cors_allow_all: bool,
+    pub client_ip_source: ClientIpSource,
+    pub trust_forwarded_proto: bool,
+    pub https_redirect: bool,
+    pub redis_url: Option<Secret>,
+    pub cache_enabled: bool,
+    pub cache_ttl: Duration,
+    pub sentry_dsn: Option<Secret>,
+    pub sentry_environment: String,
+    pub sentry_release: Option<String>,
+    pub static_dir: Option<PathBuf>,
+    pub media_root: PathBuf,
+    pub request_timeout: Duration,
+    pub header_read_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub body_limit_bytes: usize,
+    pub memory_warning_mb: f64,
+    pub log_format: LogFormat,
+}
+
+/// A configuration value that could not be parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads `.env` (if present) and the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Self::from_map(&env::vars().collect())
+    }
+
+    /// Builds the configuration from an explicit variable map (tests use this).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| {
+            vars.get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let env = match get("APP_ENV").as_deref().map(str::to_ascii_lowercase) {
+            None => AppEnv::Development,
+            Some(v) if v == "production" || v == "prod" => AppEnv::Production,
+            Some(v) if v == "development" || v == "dev" || v == "test" => AppEnv::Development,
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "APP_ENV must be development or production, got {v:?}"
+                )));
+            }
+        };
+        let parse = |k: &str, default: u64| -> Result<u64, ConfigError> {
+            match get(k) {
+                None => Ok(default),
+                Some(v) => v.parse::<u64>().map_err(|_| {
+                    ConfigError(format!("{k} must be a non-negative integer, got {v:?}"))
+                }),
+            }
+        };
+        let flag = |k: &str, default: bool| -> Result<bool, ConfigError> {
+            match get(k).map(|v| v.to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+                Some(v) => Err(ConfigError(format!("{k} must be true or false, got {v:?}"))),
+            }
+        };
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+
+        let port = u16::try_from(parse("PORT", 8000)?)
+            .map_err(|_| ConfigError("PORT must be between 0 and 65535".into()))?;
+        let bind_addr =
+            match get("BIND_ADDR") {
+                None => None,
+                Some(v) => Some(v.parse::<IpAddr>().map_err(|_| {
+                    ConfigError(format!("BIND_ADDR must be an IP address, got {v:?}"))
+                })?),
+            };
+        let time_zone = get("TIME_ZONE").unwrap_or_else(|| "Asia/Kolkata".to_string());
+        let tz_offset = parse_time_zone(&time_zone)?;
+
+        let (secret_key, secret_generated) = match get("DJANGO_SECRET_KEY")
+            .or_else(|| get("SECRET_KEY"))
+            .or_else(|| get("JWT_SECRET"))
+        {
+            Some(s) => (Secret::new(s), false),
+            None if env == AppEnv::Production => (Secret::new(DJANGO_DEFAULT_SECRET), false),
+            None => (Secret::new(random_secret()), true),
+        };
+
+        let cors_allow_all = flag("CORS_ALLOW_ALL_ORIGINS", false)?;
+        let cors_allowed_origins =
+            list(get("CORS_ALLOWED_ORIGINS").unwrap_or_else(|| DEFAULT_CORS_ORIGINS.to_string()));
+        if cors_allow_all || cors_allowed_origins.iter().any(|o| o == "*") {
+            return Err(ConfigError(
+                "CORS: a wildcard origin cannot be combined with credentials; list the origins in \
+                 CORS_ALLOWED_ORIGINS instead of CORS_ALLOW_ALL_ORIGINS or \"*\""
+                    .into(),
+            ));
+        }
+        for origin in &cors_allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.ends_with('/')
+                || axum::http::HeaderValue::from_str(origin).is_err()
+            {
+                return Err(ConfigError(format!(
+                    "CORS_ALLOWED_ORIGINS entry {origin:?} must look like https://host[:port] (no path, no trailing slash)"
+                )));
+            }
+        }
+
+        let client_ip_source = match get("CLIENT_IP_SOURCE") {
+            None => ClientIpSource::Socket,
+            Some(v) => v.parse().map_err(ConfigError)?,
+        };
+        let log_format = match get("LOG_FORMAT").map(|v| v.to_ascii_lowercase()) {
+            None if env == AppEnv::Production => LogFormat::Json,
+            None => LogFormat::Pretty,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) if v == "pretty" || v == "text" => LogFormat::Pretty,
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "LOG_FORMAT must be json or pretty, got {v:?}"
+                )));
+            }
+        };
+
+        Ok(Self {
+            env,
+            port,
+            bind_addr,
+            database_url: Secret::new(
+                get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            ),
+            db_max_connections: u32::try_from(parse("DB_MAX_CONNECTIONS", 10)?.max(1))
+                .unwrap_or(10),
+            db_acquire_timeout: Duration::from_secs(parse("DB_ACQUIRE_TIMEOUT_SECONDS", 5)?.max(1)),
+            time_zone,
+            tz_offset,
+            secret_key,
+            secret_generated,
+            allowed_hosts: list(
+                get("ALLOWED_HOSTS").unwrap_or_else(|| "localhost,127.0.0.1,[::1]".to_string()),
+            ),
+            cors_allowed_origins,
+            cors_allow_all,
+            client_ip_source,
+            trust_forwarded_proto: flag("TRUST_FORWARDED_PROTO", true)?,
+            https_redirect: flag("HTTPS_REDIRECT", false)?,
+            redis_url: get("REDIS_URL").map(Secret::new),
+            cache_enabled: flag("CACHE_ENABLED", true)?,
+            cache_ttl: Duration::from_secs(parse("CACHE_TTL_SECONDS", 300)?),
+            sentry_dsn: get("SENTRY_DSN").map(Secret::new),
+            sentry_environment: get("SENTRY_ENVIRONMENT").unwrap_or_else(|| match env {
+                AppEnv::Production => "production".into(),
+                AppEnv::Development => "development".into(),
+            }),
+            sentry_release: get("SENTRY_RELEASE"),
+            static_dir: get("STATIC_DIR").map(PathBuf::from),
+            media_root: PathBuf::from(get("MEDIA_ROOT").unwrap_or_else(|| "data/media".into())),
+            request_timeout: Duration::from_secs(parse("REQUEST_TIMEOUT_SECONDS", 30)?.max(1)),
+            header_read_timeout: Duration::from_secs(
+                parse("HEADER_READ_TIMEOUT_SECONDS", 10)?.max(1),
+            ),
+            shutdown_grace: Duration::from_secs(parse("SHUTDOWN_GRACE_SECONDS", 25)?),
+            body_limit_bytes: usize::try_from(parse("BODY_LIMIT_BYTES", 26_214_400)?)
+                .unwrap_or(26_214_400),
+            memory_warning_mb: parse("MEMORY_WARNING_MB", 400)? as f64,
+            log_format,
+        })
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.env == AppEnv::Production
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        !self.is_postgres()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        let url = self.database_url.expose();
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// Problems that make this configuration unsafe for production. Empty means fine.
+    pub fn production_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let secret = self.secret_key.expose();
+        if self.secret_generated
+            || secret == DJANGO_DEFAULT_SECRET
+            || secret.starts_with("django-insecure")
+        {
+            problems.push(
+                "DJANGO_SECRET_KEY is unset or the insecure default; set a random secret of at least 32 bytes"
+                    .to_string(),
+            );
+        } else if secret.len() < MIN_SECRET_LEN {
+            problems.push(format!(
+                "DJANGO_SECRET_KEY is {} bytes; it must be at least {MIN_SECRET_LEN}",
+                secret.len()
+            ));
+        }
+        if self.allowed_hosts.is_empty() {
+            problems.push("ALLOWED_HOSTS is empty; list the public host names".into());
+        } else if self
+            .allowed_hosts
+            .iter()
+            .all(|h| matches!(h.as_str(), "localhost" | "127.0.0.1" | "[::1]"))
+        {
+            problems.push(
+                "ALLOWED_HOSTS lists only local hosts; add the public host name (e.g. api.example.com)"
+                    .into(),
+            );
+        } else if self.allowed_hosts.iter().any(|h| h == "*") {
+            problems.push("ALLOWED_HOSTS contains \"*\"; list the public host names".into());
+        }
+        if self.cors_allowed_origins.is_empty() {
+            problems.push(
+                "CORS_ALLOWED_ORIGINS is empty; the admin and customer sites need their origins"
+                    .into(),
+            );
+        }
+        if self.is_sqlite() {
+            problems
+                .push("DATABASE_URL is SQLite; production uses PostgreSQL (postgres://…)".into());
+        }
+        if self.client_ip_source == ClientIpSource::Socket {
+            problems.push(
+                "CLIENT_IP_SOURCE=socket keys every client on the proxy's address behind Railway; use x-real-ip"
+                    .into(),
+            );
+        }
+        problems
+    }
+}
+
+/// Resolves a `TIME_ZONE` to a fixed offset. Named zones without daylight saving are supported, plus
+/// literal offsets like `+05:30`.
+fn parse_time_zone(name: &str) -> Result<UtcOffset, ConfigError> {
+    let fixed = |h: i8, m: i8| UtcOffset::from_hms(h, m, 0).map_err(|e| ConfigError(e.to_string()));
+    match name {
+        "Asia/Kolkata" | "Asia/Calcutta" | "IST" => fixed(5, 30),
+        "UTC" | "Etc/UTC" | "GMT" | "Z" => Ok(UtcOffset::UTC),
+        "Asia/Dubai" => fixed(4, 0),
+        "Asia/Kathmandu" => fixed(5, 45),
+        "Asia/Dhaka" => fixed(6, 0),
+        "Asia/Singapore" => fixed(8, 0),
+        other => {
+            let bytes = other.as_bytes();
+            let ok = bytes.len() == 6 && (bytes[0] == b'+' || bytes[0] == b'-') && bytes[3] == b':';
+            if ok && let (Ok(h), Ok(m)) = (other[1..3].parse::<i8>(), other[4..6].parse::<i8>()) {
+                let sign = if bytes[0] == b'-' { -1 } else { 1 };
+                return fixed(sign * h, sign * m);
+            }
+            Err(ConfigError(format!(
+                "TIME_ZONE {other:?} is not supported; use Asia/Kolkata, UTC or an offset like +05:30"
+            )))
+        }
+    }
+}
+
+fn random_secret() -> String {
+    format!(
+        "dev-{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_suit_a_fresh_machine() {
+        let c = Config::from_map(&HashMap::new()).expect("defaults parse");
+        assert_eq!(c.port, 8000);
+        assert!(c.is_sqlite());
+        assert_eq!(c.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.tz_offset, UtcOffset::from_hms(5, 30, 0).expect("offset"));
+        assert!(c.secret_generated);
+        assert_eq!(c.cors_allowed_origins.len(), 4);
+        assert_eq!(c.client_ip_source, ClientIpSource::Socket);
+        assert!(c.redis_url.is_none());
+    }
+
+    #[test]
+    fn wildcard_cors_is_refused() {
+        let err = Config::from_map(&map(&[("CORS_ALLOW_ALL_ORIGINS", "True")])).unwrap_err();
+        assert!(err.0.contains("wildcard"), "{err}");
+        let err = Config::from_map(&map(&[("CORS_ALLOWED_ORIGINS", "*")])).unwrap_err();
+        assert!(err.0.contains("wildcard"), "{err}");
+    }
+
+    #[test]
+    fn production_with_default_secret_names_the_problem() {
+        let c = Config::from_map(&map(&[("APP_ENV", "production")])).expect("parse");
+        let problems = c.production_problems();
+        assert!(
+            problems.iter().any(|p| p.contains("DJANGO_SECRET_KEY")),
+            "{problems:?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.contains("ALLOWED_HOSTS")),
+            "{problems:?}"
+        );
+        let c = Config::from_map(&map(&[
+            ("APP_ENV", "production"),
+            ("DJANGO_SECRET_KEY", "short"),
+        ]))
+        .expect("parse");
+        assert!(
+            c.production_problems()
+                .iter()
+                .any(|p| p.contains("at least 32"))
+        );
+    }
+
+    #[test]
+    fn a_good_production_config_has_no_problems() {
+        let c = Config::from_map(&map(&[
+            ("APP_ENV", "production"),
+            ("DJANGO_SECRET_KEY", "0123456789abcdef0123456789abcdef-long"),
+            ("ALLOWED_HOSTS", "api.lapoelectioncart.com"),
+            ("DATABASE_URL", "postgres://u@db/x"),
+            ("CLIENT_IP_SOURCE", "x-real-ip"),
+            ("CORS_ALLOWED_ORIGINS", "https://admin.lapoelectioncart.com"),
+        ]))
+        .expect("parse");
+        assert_eq!(c.production_problems(), Vec::<String>::new());
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        assert!(
+            Config::from_map(&map(&[("PORT", "eighty")]))
+                .unwrap_err()
+                .0
+                .contains("PORT")
+        );
+        assert!(
+            Config::from_map(&map(&[("TIME_ZONE", "Mars/Base")]))
+                .unwrap_err()
+                .0
+                .contains("TIME_ZONE")
+        );
+        assert!(
+            Config::from_map(&map(&[("CLIENT_IP_SOURCE", "leftmost")]))
+                .unwrap_err()
+                .0
+                .contains("CLIENT_IP_SOURCE")
+        );
+        let c = Config::from_map(&map(&[("TIME_ZONE", "-03:30")])).expect("offset zone");
+        assert_eq!(
+            c.tz_offset,
+            UtcOffset::from_hms(-3, -30, 0).expect("offset")
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! The database: SQLite (embedded default) or PostgreSQL (production), chosen by `DATABASE_URL`.
+//!
+//! Queries are written once with `$N` placeholders and run on either backend through [`db_read!`] and
+//! [`db_write!`]. SQLite gets a separate one-connection writer pool (DESIGN §10: one writer, no lock
+//! busy-waiting) beside a reader pool; PostgreSQL uses one pool for both.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use crate::config::Config;
+
+/// SQLite pools: many readers, exactly one writer.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Postgres(PgPool),
+    Sqlite(SqliteDb),
+}
+
+/// Runs `$body` with `$pool` bound to a pool suitable for reads, on whichever backend is in use.
+#[macro_export]
+macro_rules! db_read {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite(s) => {
+                let $pool = &s.read;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool that may write (the single SQLite writer).
+#[macro_export]
+macro_rules! db_write {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite(s) => {
+                let $pool = &s.write;
+                $body
+            }
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database connection failed: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("could not create the SQLite directory {0}: {1}")]
+    Directory(String, #[source] std::io::Error),
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported DATABASE_URL scheme; use sqlite://… or postgres://…")]
+    Scheme,
+}
+
+impl Db {
+    /// Connects according to the configuration (creating the SQLite file and its directory on demand).
+    pub async fn connect(config: &Config) -> Result<Self, DbError> {
+        Self::connect_url(
+            config.database_url.expose(),
+            config.db_max_connections,
+            config.db_acquire_timeout,
+        )
+        .await
+    }
+
+    pub async fn connect_url(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .min_connections(0)
+                .acquire_timeout(acquire_timeout)
+                .idle_timeout(Duration::from_secs(300))
+                .connect_with(options)
+                .await
+                .map_err(DbError::Connect)?;
+            Ok(Db::Postgres(pool))
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(DbError::Connect)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            if let Some(parent) = options.get_filename().parent()
+                && !parent.as_os_str().is_empty()
+                && !parent.exists()
+            {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| DbError::Directory(display_dir(parent), e))?;
+            }
+            // The writer first, so that the file exists (and is in WAL mode) before readers open it.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options.clone())
+                .await
+                .map_err(DbError::Connect)?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(max_connections.max(2))
+                .acquire_timeout(acquire_timeout)
+                .connect_with(options)
+                .await
+                .map_err(DbError::Connect)?;
+            Ok(Db::Sqlite(SqliteDb { read, write }))
+        } else {
+            Err(DbError::Scheme)
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Db::Postgres(_) => "postgresql",
+            Db::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL the migrator holds an advisory lock, so instances
+    /// starting together apply each migration once.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+            Db::Sqlite(s) => sqlx::migrate!("./migrations/sqlite").run(&s.write).await?,
+        }
+        Ok(())
+    }
+
+    /// `SELECT 1`, bounded by `within` so a hung database answers quickly.
+    pub async fn ping(&self, within: Duration) -> Result<(), PingError> {
+        let query = db_read!(self, |pool| {
+            tokio::time::timeout(within, sqlx::query("SELECT 1").execute(pool))
+                .await
+                .map(|r| r.map(|_| ()))
+        });
+        match query {
+            Err(_) => Err(PingError::Timeout),
+            Ok(Err(e)) => Err(PingError::Failed(e)),
+            Ok(Ok(_)) => Ok(()),
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Postgres(p) => p.close().await,
+            Db::Sqlite(s) => {
+                s.read.close().await;
+                s.write.close().await;
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PingError {
+    #[error("database did not answer in time")]
+    Timeout,
+    #[error("database query failed: {0}")]
+    Failed(#[source] sqlx::Error),
+}
+
+fn display_dir(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn names(dir: &str) -> BTreeSet<String> {
+        std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .expect("migrations dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn migration_lists_are_paired() {
+        let sqlite = names("sqlite");
+        let postgres = names("postgres");
+        assert!(!sqlite.is_empty(), "no migrations");
+        assert_eq!(
+            sqlite, postgres,
+            "migrations/sqlite and migrations/postgres must hold the same file names"
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! The one error type. Each endpoint keeps the error-body shape the original used (`detail`, `error`, or
+//! `success/message`, contract-A §1); internal errors never show their text to the caller (D10).
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::{Value, json};
+
+/// Marks a response as an unexpected server error, so the error-page middleware renders the generic
+/// body with the request id (JSON under `/api/`, HTML elsewhere).
+#[derive(Clone, Copy, Debug)]
+pub struct InternalErrorMarker;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// `{"detail": …}`: the DRF shape.
+    #[error("{1}")]
+    Detail(StatusCode, String),
+    /// `{"error": …}`: products, cart, login and signup.
+    #[error("{1}")]
+    Error(StatusCode, String),
+    /// `{"success": false, "message": …}`: user management and resource fields.
+    #[error("{1}")]
+    Message(StatusCode, String),
+    /// A body given as-is (serializer validation errors: field → list of messages).
+    #[error("request rejected")]
+    Body(StatusCode, Value),
+    /// 401 with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A dependency is unavailable (pool timed out, …): 503 with a generic body.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// Anything unexpected: logged and reported, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn not_found() -> Self {
+        Self::Detail(StatusCode::NOT_FOUND, "Not found.".into())
+    }
+    pub fn forbidden() -> Self {
+        Self::Detail(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to perform this action.".into(),
+        )
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::Detail(StatusCode::BAD_REQUEST, detail.into())
+    }
+    pub fn method_not_allowed(method: &str) -> Self {
+        Self::Detail(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Method \"{method}\" not allowed."),
+        )
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut => Self::Unavailable("database pool timed out".into()),
+            other => Self::Internal(anyhow::Error::new(other).context("database error")),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::Detail(status, detail) => {
+                (status, Json(json!({ "detail": detail }))).into_response()
+            }
+            AppError::Error(status, error) => {
+                (status, Json(json!({ "error": error }))).into_response()
+            }
+            AppError::Message(status, message) => (
+                status,
+                Json(json!({ "success": false, "message": message })),
+            )
+                .into_response(),
+            AppError::Body(status, body) => (status, Json(body)).into_response(),
+            AppError::Unauthorized(detail) => {
+                let mut response =
+                    (StatusCode::UNAUTHORIZED, Json(json!({ "detail": detail }))).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+            AppError::Unavailable(reason) => {
+                tracing::warn!(reason = %reason, "service unavailable");
+                let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
+                response.extensions_mut().insert(InternalErrorMarker);
+                response
+            }
+            AppError::Internal(error) => {
+                // An ERROR event: the Sentry tracing layer turns it into one Sentry event.
+                tracing::error!(error = ?error, "internal error");
+                let mut response = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+                response.extensions_mut().insert(InternalErrorMarker);
+                response
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn body(r: Response) -> Value {
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[tokio::test]
+    async fn shapes_per_endpoint_family() {
+        let r = AppError::forbidden().into_response();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            body(r).await,
+            json!({"detail": "You do not have permission to perform this action."})
+        );
+        let r =
+            AppError::Error(StatusCode::BAD_REQUEST, "Invalid credentials".into()).into_response();
+        assert_eq!(body(r).await, json!({"error": "Invalid credentials"}));
+        let r = AppError::Message(StatusCode::NOT_FOUND, "User not found".into()).into_response();
+        assert_eq!(
+            body(r).await,
+            json!({"success": false, "message": "User not found"})
+        );
+    }
+
+    #[tokio::test]
+    async fn unauthorized_carries_www_authenticate() {
+        let r = AppError::Unauthorized("Invalid token".into()).into_response();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_text() {
+        let r = AppError::Internal(anyhow::anyhow!("relation \"users\" does not exist"))
+            .into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.extensions().get::<InternalErrorMarker>().is_some());
+        let bytes = r.into_body().collect().await.expect("body").to_bytes();
+        assert!(
+            bytes.is_empty(),
+            "the generic body is added by the error-page middleware"
+        );
+    }
+}

@@ -1,0 +1,119 @@
+//! `/health/` (contract-A §2.12 shapes plus an additive `cache` object), `/health/live`, `/health/ready`.
+
+use std::time::Duration;
+
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::{app::AppState, cache::CacheStats, timefmt::iso_utc};
+
+/// A health check must answer well inside Railway's probe timeout even when the database hangs.
+const DB_PING_TIMEOUT: Duration = Duration::from_millis(1500);
+pub const SERVICE_NAME: &str = "election-cart-api";
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Healthy {
+    status: &'static str,
+    service: &'static str,
+    database: &'static str,
+    memory_mb: f64,
+    memory_warning: bool,
+    timestamp: String,
+    cache: CacheStats,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Unhealthy {
+    status: &'static str,
+    service: &'static str,
+    database: &'static str,
+    error: &'static str,
+    timestamp: String,
+    cache: CacheStats,
+}
+
+/// Health check: database reachable and memory use.
+#[utoipa::path(get, path = "/health/", tag = "health",
+    responses((status = 200, body = Healthy), (status = 503, body = Unhealthy)))]
+pub async fn health(State(state): State<AppState>) -> axum::response::Response {
+    let ping = state.db.ping(DB_PING_TIMEOUT).await;
+    let timestamp = iso_utc(OffsetDateTime::now_utc());
+    let cache = state.cache.stats();
+    match ping {
+        Ok(()) => {
+            let memory_mb = (rss_bytes() as f64 / 1_048_576.0 * 100.0).round() / 100.0;
+            let memory_warning = memory_mb > state.config.memory_warning_mb;
+            if memory_warning {
+                tracing::warn!(memory_mb, "memory use above the warning threshold");
+            }
+            Json(Healthy {
+                status: "healthy",
+                service: SERVICE_NAME,
+                database: "connected",
+                memory_mb,
+                memory_warning,
+                timestamp,
+                cache,
+            })
+            .into_response()
+        }
+        Err(error) => {
+            // The reason goes to the log only: the body must not reveal hosts or database names (D10).
+            tracing::error!(%error, "health check: database unavailable");
+            let error = match error {
+                crate::db::PingError::Timeout => "database did not respond in time",
+                crate::db::PingError::Failed(_) => "database unavailable",
+            };
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Unhealthy {
+                    status: "unhealthy",
+                    service: SERVICE_NAME,
+                    database: "disconnected",
+                    error,
+                    timestamp,
+                    cache,
+                }),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Liveness: the process answers. Never touches the database.
+#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200)))]
+pub async fn live() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "alive", "service": SERVICE_NAME }))
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200), (status = 503)))]
+pub async fn ready(State(state): State<AppState>) -> axum::response::Response {
+    match state.db.ping(DB_PING_TIMEOUT).await {
+        Ok(()) => {
+            Json(serde_json::json!({ "status": "ready", "database": "connected" })).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "readiness: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "not ready", "database": "disconnected" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Resident set size of this process in bytes (0 where /proc is unavailable).
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}

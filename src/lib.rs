@@ -1,0 +1,25 @@
+//! electioncart: the election-cart backend as one Axum binary.
+//!
+//! `main` sets up Sentry, tracing and configuration and dispatches a subcommand ([`cli`]); everything
+//! else lives here so that tests build the same router ([`router::build_router`]) and the same server
+//! ([`app::Application`]).
+
+pub mod app;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod middleware;
+pub mod openapi;
+pub mod pages;
+pub mod router;
+pub mod static_files;
+pub mod telemetry;
+pub mod timefmt;
+
+pub use app::{App, AppState, Application};
+pub use config::Config;
+pub use error::{AppError, AppResult};
+pub use router::build_router;

@@ -1,0 +1,173 @@
+//! The one middleware stack, assembled in one place (outermost first).
+//!
+//! Sentry → request id → access log → security headers → error pages → catch-panic → HTTPS redirect →
+//! allowed hosts → timeout → CORS → compression → body limit.
+//!
+//! Security headers and error pages sit *outside* catch-panic, timeout and CORS so that panics, time-outs,
+//! preflights and redirects get the same header set and body shapes as handler responses (D22, D10).
+
+pub mod error_pages;
+pub mod hosts;
+pub mod security_headers;
+
+use std::time::Duration;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header},
+    middleware::from_fn_with_state,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    cors::{AllowOrigin, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use tracing::Span;
+
+use crate::{app::AppState, config::Config, error::InternalErrorMarker};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Wraps the router in the full stack.
+pub fn apply(router: Router, state: &AppState) -> Router {
+    let config = &state.config;
+    let sentry = config.sentry_dsn.is_some();
+    let stack = ServiceBuilder::new()
+        .option_layer(
+            sentry.then(sentry::integrations::tower::NewSentryLayer::<Request<Body>>::new_from_top),
+        )
+        .option_layer(sentry.then(sentry::integrations::tower::SentryHttpLayer::new))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(make_span)
+                .on_request(())
+                .on_response(on_response)
+                .on_failure(()),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(from_fn_with_state(state.clone(), security_headers::apply))
+        .layer(from_fn_with_state(state.clone(), error_pages::render))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .layer(from_fn_with_state(
+            state.clone(),
+            security_headers::https_redirect,
+        ))
+        .layer(from_fn_with_state(state.clone(), hosts::check))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            config.request_timeout,
+        ))
+        .layer(cors(config))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes));
+    router.layer(stack)
+}
+
+/// CORS as contract-A §2.5, with explicit origins only (D23) and `Content-Disposition` exposed.
+pub fn cors(config: &Config) -> CorsLayer {
+    let origins: Vec<HeaderValue> = config
+        .cors_allowed_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_methods([
+            Method::DELETE,
+            Method::GET,
+            Method::OPTIONS,
+            Method::PATCH,
+            Method::POST,
+            Method::PUT,
+        ])
+        .allow_headers([
+            header::ACCEPT,
+            header::ACCEPT_ENCODING,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("dnt"),
+            header::ORIGIN,
+            header::USER_AGENT,
+            HeaderName::from_static("x-csrftoken"),
+            HeaderName::from_static("x-requested-with"),
+        ])
+        .expose_headers([header::CONTENT_DISPOSITION])
+        .max_age(Duration::from_secs(86_400))
+}
+
+fn make_span(request: &Request<Body>) -> Span {
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        query = %redact_query(request.uri().query().unwrap_or("")),
+        request_id = %crate::pages::safe_id(request_id),
+    )
+}
+
+fn on_response(response: &Response<Body>, latency: Duration, _span: &Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(status, latency_ms, "response");
+    } else {
+        tracing::info!(status, latency_ms, "response");
+    }
+}
+
+/// `?token=…` (secure-file links) never reaches a log line (D19).
+pub fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _))
+                if k.eq_ignore_ascii_case("token") || k.eq_ignore_ascii_case("access_token") =>
+            {
+                format!("{k}=[redacted]")
+            }
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(non-string panic)");
+    tracing::error!(panic = message, "handler panicked");
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    response.extensions_mut().insert(InternalErrorMarker);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_query;
+
+    #[test]
+    fn token_is_redacted_from_queries() {
+        assert_eq!(
+            redact_query("thumbnail=true&token=eyJhbGciOi.x.y"),
+            "thumbnail=true&token=[redacted]"
+        );
+        assert_eq!(redact_query(""), "");
+        assert_eq!(redact_query("page=2"), "page=2");
+    }
+}
