@@ -4,7 +4,11 @@
 //! [`db_write!`]. SQLite gets a separate one-connection writer pool (DESIGN §10: one writer, no lock
 //! busy-waiting) beside a reader pool; PostgreSQL uses one pool for both.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    str::FromStr,
+    time::Duration,
+};
 
 use sqlx::{
     PgPool, SqlitePool,
@@ -19,6 +23,8 @@ use crate::config::Config;
 pub struct SqliteDb {
     pub read: SqlitePool,
     pub write: SqlitePool,
+    /// The database file (None for in-memory databases).
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,7 +65,7 @@ macro_rules! db_write {
 pub enum DbError {
     #[error("database connection failed: {0}")]
     Connect(#[source] sqlx::Error),
-    #[error("could not create the SQLite directory {0}: {1}")]
+    #[error("SQLite file error at {0}: {1}")]
     Directory(String, #[source] std::io::Error),
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -102,7 +108,9 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
-            if let Some(parent) = options.get_filename().parent()
+            let file = options.get_filename().to_path_buf();
+            let in_memory = file.as_os_str().is_empty() || file.as_os_str() == ":memory:";
+            if let Some(parent) = file.parent()
                 && !parent.as_os_str().is_empty()
                 && !parent.exists()
             {
@@ -122,7 +130,11 @@ impl Db {
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;
-            Ok(Db::Sqlite(SqliteDb { read, write }))
+            Ok(Db::Sqlite(SqliteDb {
+                read,
+                write,
+                path: (!in_memory).then_some(file),
+            }))
         } else {
             Err(DbError::Scheme)
         }
@@ -140,7 +152,15 @@ impl Db {
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
-            Db::Sqlite(s) => sqlx::migrate!("./migrations/sqlite").run(&s.write).await?,
+            Db::Sqlite(s) => {
+                // SQLite's migrator takes no lock: serialise processes sharing the file with an
+                // exclusive OS lock on a sibling file, held while migrating.
+                let _lock = match &s.path {
+                    Some(path) => Some(lock_file(path).await?),
+                    None => None,
+                };
+                sqlx::migrate!("./migrations/sqlite").run(&s.write).await?;
+            }
         }
         Ok(())
     }
@@ -176,6 +196,25 @@ pub enum PingError {
     Timeout,
     #[error("database query failed: {0}")]
     Failed(#[source] sqlx::Error),
+}
+
+async fn lock_file(db_path: &Path) -> Result<std::fs::File, DbError> {
+    let mut name = db_path.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let lock_path = PathBuf::from(name);
+    let shown = display_dir(&lock_path);
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| DbError::Directory(shown.clone(), std::io::Error::other(e)))?
+    .map_err(|e| DbError::Directory(shown, e))
 }
 
 fn display_dir(p: &Path) -> String {

@@ -1,0 +1,241 @@
+//! Test harness: a fresh database per test (SQLite temp file; a new PostgreSQL database when
+//! `TEST_DATABASE_URL` is set, dropped afterwards), the real router, and request helpers.
+
+use std::collections::HashMap;
+
+use axum::{
+    Router,
+    body::{Body, Bytes},
+    http::{HeaderMap, Request, StatusCode},
+};
+use electioncart::{AppState, Config, build_router, db::Db};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends every database test runs on: SQLite always, PostgreSQL when configured.
+pub fn backends() -> Vec<Backend> {
+    let mut list = vec![Backend::Sqlite];
+    if pg_admin_url().is_some() {
+        list.push(Backend::Postgres);
+    }
+    list
+}
+
+pub fn pg_admin_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A database that lives as long as the test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                TestDb {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = pg_admin_url().expect("TEST_DATABASE_URL");
+                let name = format!("ec_test_{}", uuid::Uuid::new_v4().simple());
+                let conn = Db::connect_url(&admin, 1, std::time::Duration::from_secs(10))
+                    .await
+                    .expect("connect to TEST_DATABASE_URL");
+                if let Db::Postgres(pool) = &conn {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                        .execute(pool)
+                        .await
+                        .expect("create test database");
+                }
+                conn.close().await;
+                TestDb {
+                    url: with_database(&admin, &name),
+                    _dir: None,
+                    pg: Some((admin, name)),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async move {
+                if let Ok(Db::Postgres(pool)) =
+                    Db::connect_url(&admin, 1, std::time::Duration::from_secs(10)).await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
+                    pool.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A configuration for tests: the given database plus any overrides.
+pub fn test_config(database_url: &str, vars: &[(&str, &str)]) -> Config {
+    let mut map: HashMap<String, String> = HashMap::new();
+    map.insert("DATABASE_URL".into(), database_url.into());
+    map.insert(
+        "DJANGO_SECRET_KEY".into(),
+        "test-secret-key-that-is-long-enough-0123456789".into(),
+    );
+    for (k, v) in vars {
+        map.insert((*k).into(), (*v).into());
+    }
+    Config::from_map(&map).expect("test config")
+}
+
+/// The real router on a fresh database.
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    /// Keeps the test's database alive (and drops a PostgreSQL one) for as long as the app.
+    #[allow(dead_code)]
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_env(backend, &[]).await
+    }
+
+    pub async fn with_env(backend: Backend, vars: &[(&str, &str)]) -> Self {
+        let db = TestDb::new(backend).await;
+        let config = test_config(&db.url, vars);
+        let state = AppState::build(config).await.expect("app state");
+        TestApp {
+            router: build_router(state.clone()),
+            state,
+            db,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Request::get(path).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        send(&self.router, request).await
+    }
+}
+
+pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    TestResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The D22 set every response kind must carry.
+pub const SECURITY_HEADERS: &[&str] = &[
+    "x-content-type-options",
+    "x-frame-options",
+    "referrer-policy",
+    "cross-origin-opener-policy",
+    "cross-origin-resource-policy",
+    "permissions-policy",
+    "content-security-policy",
+];
+
+#[track_caller]
+pub fn assert_security_headers(response: &TestResponse) {
+    for name in SECURITY_HEADERS {
+        assert!(
+            response.headers.contains_key(*name),
+            "{name} missing on a {} response: {:?}",
+            response.status,
+            response.headers
+        );
+    }
+    assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(response.header("x-frame-options"), Some("DENY"));
+    assert!(!response.headers.contains_key("server"), "no Server header");
+    assert!(!response.headers.contains_key("x-powered-by"));
+}

@@ -1,0 +1,10 @@
+//! API tests: one binary, a module per area. Database tests run on SQLite always and on PostgreSQL too
+//! when `TEST_DATABASE_URL` is set (a fresh database per test).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod blackbox;
+mod database;
+mod faults;
+mod health;
+mod helpers;
+mod platform;
