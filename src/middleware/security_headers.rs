@@ -29,8 +29,24 @@ pub fn is_https(headers: &HeaderMap, trust_forwarded_proto: bool) -> bool {
 pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let https = is_https(request.headers(), state.config.trust_forwarded_proto);
     let api = is_api_path(request.uri().path());
+    let cors_allowed = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .is_some_and(|o| state.config.cors_allowed_origins.iter().any(|a| a == o));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !cors_allowed {
+        // As the original: a missing or disallowed origin gets no access-control-* headers at all.
+        let names: Vec<HeaderName> = headers
+            .keys()
+            .filter(|n| n.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        for name in names {
+            headers.remove(&name);
+        }
+    }
     let defaults: [(HeaderName, &'static str); 7] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
