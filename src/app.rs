@@ -16,10 +16,14 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 use crate::{
+    auth::{jwt::JwtKeys, password::Passwords},
+    blocking::BlockingPool,
     cache::Cache,
     config::Config,
     db::{Db, DbError},
     pages::Pages,
+    ratelimit::RateLimiter,
+    redis_conn::Redis,
     router::build_router,
 };
 
@@ -30,6 +34,10 @@ pub struct App {
     pub db: Db,
     pub cache: Cache,
     pub pages: Pages,
+    pub jwt: JwtKeys,
+    pub passwords: Passwords,
+    pub limiter: RateLimiter,
+    pub redis: Option<Arc<Redis>>,
     pub started_at: Instant,
 }
 
@@ -55,11 +63,27 @@ impl AppState {
     pub fn from_parts(config: Config, db: Db) -> Self {
         let cache = Cache::new(&config);
         let pages = Pages::new(config.static_dir.is_some());
+        let redis = config.redis_url.as_ref().and_then(|url| {
+            match Redis::new(url.expose(), &config.redis_key_prefix) {
+                Ok(redis) => Some(Arc::new(redis)),
+                Err(error) => {
+                    tracing::error!(%error, "REDIS_URL is invalid; continuing without Redis");
+                    None
+                }
+            }
+        });
+        let jwt = JwtKeys::new(config.secret_key.expose(), config.jwt_lifetime);
+        let passwords = Passwords::new(BlockingPool::new("hasher", config.hash_threads, 1024));
+        let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
         AppState(Arc::new(App {
             config,
             db,
             cache,
             pages,
+            jwt,
+            passwords,
+            limiter,
+            redis,
             started_at: Instant::now(),
         }))
     }

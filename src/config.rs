@@ -96,6 +96,12 @@ pub struct Config {
     pub trust_forwarded_proto: bool,
     pub https_redirect: bool,
     pub redis_url: Option<Secret>,
+    /// Namespace for every Redis key (several deployments or test runs can share one Redis).
+    pub redis_key_prefix: String,
+    pub jwt_lifetime: Duration,
+    pub rate_limit_enabled: bool,
+    /// Threads for password hashing (default: all cores but one).
+    pub hash_threads: usize,
     pub cache_enabled: bool,
     pub cache_ttl: Duration,
     pub sentry_dsn: Option<Secret>,
@@ -244,6 +250,15 @@ impl Config {
             trust_forwarded_proto: flag("TRUST_FORWARDED_PROTO", true)?,
             https_redirect: flag("HTTPS_REDIRECT", false)?,
             redis_url: get("REDIS_URL").map(Secret::new),
+            redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "electioncart:".into()),
+            jwt_lifetime: Duration::from_secs(parse("JWT_LIFETIME_SECONDS", 604_800)?.max(60)),
+            rate_limit_enabled: flag("RATE_LIMIT_ENABLED", true)?,
+            hash_threads: usize::try_from(parse(
+                "HASH_THREADS",
+                crate::blocking::BlockingPool::default_threads() as u64,
+            )?)
+            .unwrap_or(1)
+            .max(1),
             cache_enabled: flag("CACHE_ENABLED", true)?,
             cache_ttl: Duration::from_secs(parse("CACHE_TTL_SECONDS", 300)?),
             sentry_dsn: get("SENTRY_DSN").map(Secret::new),
@@ -320,6 +335,9 @@ impl Config {
         if self.is_sqlite() {
             problems
                 .push("DATABASE_URL is SQLite; production uses PostgreSQL (postgres://…)".into());
+        }
+        if !self.rate_limit_enabled {
+            problems.push("RATE_LIMIT_ENABLED=false turns off the login and signup limits".into());
         }
         if self.client_ip_source == ClientIpSource::Socket {
             problems.push(

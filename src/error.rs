@@ -30,6 +30,9 @@ pub enum AppError {
     /// 401 with `WWW-Authenticate: Bearer`.
     #[error("{0}")]
     Unauthorized(String),
+    /// 429 with the D17 body, `Retry-After` and `RateLimit-*` headers.
+    #[error("rate limit exceeded")]
+    RateLimited(crate::ratelimit::Decision),
     /// A dependency is unavailable (pool timed out, …): 503 with a generic body.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -93,6 +96,16 @@ impl IntoResponse for AppError {
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
                 response
             }
+            AppError::RateLimited(decision) => decision.with_headers(
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    Json(json!({
+                        "error": "Too many requests. Please try again later.",
+                        "detail": "Rate limit exceeded",
+                    })),
+                )
+                    .into_response(),
+            ),
             AppError::Unavailable(reason) => {
                 tracing::warn!(reason = %reason, "service unavailable");
                 let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();

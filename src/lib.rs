@@ -5,15 +5,20 @@
 //! ([`app::Application`]).
 
 pub mod app;
+pub mod auth;
+pub mod blocking;
 pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod health;
 pub mod middleware;
 pub mod openapi;
 pub mod pages;
+pub mod ratelimit;
+pub mod redis_conn;
 pub mod router;
 pub mod static_files;
 pub mod telemetry;

@@ -10,8 +10,8 @@ use axum::{
 use tower::ServiceBuilder;
 
 use crate::{
-    app::AppState, error::AppError, health, middleware, middleware::security_headers::is_api_path,
-    openapi, static_files,
+    app::AppState, auth, error::AppError, health, middleware,
+    middleware::security_headers::is_api_path, openapi, static_files,
 };
 
 pub fn build_router(state: AppState) -> Router {
@@ -21,6 +21,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/health/live/", get(health::live))
         .route("/health/ready/", get(health::ready))
         .route("/api/openapi.json", get(openapi::serve))
+        .nest("/api/auth", auth::router())
         .nest_service("/static", static_files::router(&state.config))
         .fallback(not_found)
         .with_state(state.clone());

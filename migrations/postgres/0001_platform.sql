@@ -7,9 +7,9 @@ CREATE TABLE cache_entries (
 );
 CREATE INDEX cache_entries_expires_at ON cache_entries (expires_at);
 
-CREATE TABLE rate_limit_buckets (
-    key        TEXT PRIMARY KEY NOT NULL,
-    tat_ms     BIGINT NOT NULL, -- GCRA theoretical arrival time, unix milliseconds
-    expires_at BIGINT NOT NULL  -- unix milliseconds
+-- One row per counted request: an exact sliding-window log, shared by every instance.
+CREATE TABLE rate_limit_hits (
+    key    TEXT NOT NULL,
+    hit_ms BIGINT NOT NULL -- unix milliseconds
 );
-CREATE INDEX rate_limit_buckets_expires_at ON rate_limit_buckets (expires_at);
+CREATE INDEX rate_limit_hits_key_hit ON rate_limit_hits (key, hit_ms);

@@ -239,3 +239,83 @@ pub fn assert_security_headers(response: &TestResponse) {
     assert!(!response.headers.contains_key("server"), "no Server header");
     assert!(!response.headers.contains_key("x-powered-by"));
 }
+
+// ---- identity helpers -----------------------------------------------------------------------------
+
+/// Creates an active account directly (Argon2id hash), bypassing the HTTP layer.
+pub async fn create_user(
+    app: &TestApp,
+    username: &str,
+    password: &str,
+    role: electioncart::auth::model::Role,
+) -> electioncart::auth::model::User {
+    let hash = app
+        .state
+        .passwords
+        .hash(password.to_string())
+        .await
+        .expect("hash");
+    electioncart::auth::repo::create(
+        &app.state.db,
+        &electioncart::auth::model::NewUser {
+            username: username.to_string(),
+            password_hash: hash,
+            phone_number: None,
+            firebase_uid: None,
+            role,
+        },
+    )
+    .await
+    .expect("create user")
+}
+
+/// A token for the user, minted by the app's own keys.
+pub fn token_for(app: &TestApp, user: &electioncart::auth::model::User) -> String {
+    app.state.jwt.issue(user).expect("token")
+}
+
+/// A request builder from a distinct client address (the socket peer), so tests don't share the
+/// per-IP login budget unless they mean to.
+pub fn from_peer(mut request: Request<Body>, ip: &str) -> Request<Body> {
+    let addr: std::net::SocketAddr = format!("{ip}:40000").parse().expect("socket address");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
+pub fn json_request(method: &str, path: &str, body: serde_json::Value) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("request")
+}
+
+pub fn authed(mut request: Request<Body>, token: &str) -> Request<Body> {
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    request
+}
+
+/// A fresh random client address.
+pub fn random_ip() -> String {
+    let b = uuid::Uuid::new_v4().into_bytes();
+    format!("10.{}.{}.{}", b[0], b[1], b[2].max(1))
+}
+
+/// Logs in over HTTP from a fresh client address.
+pub async fn login(app: &TestApp, username: &str, password: &str) -> TestResponse {
+    app.request(from_peer(
+        json_request(
+            "POST",
+            "/api/auth/login/",
+            serde_json::json!({"username": username, "password": password}),
+        ),
+        &random_ip(),
+    ))
+    .await
+}

@@ -2,9 +2,11 @@
 //! when `TEST_DATABASE_URL` is set (a fresh database per test).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod blackbox;
 mod database;
 mod faults;
 mod health;
 mod helpers;
 mod platform;
+mod ratelimit;

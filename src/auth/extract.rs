@@ -1,0 +1,145 @@
+//! Who is calling (D13): anonymous, authenticated, staff or admin. A bad token on a public route is
+//! anonymous; a missing or bad token on a protected route is 401 (with `WWW-Authenticate: Bearer`); an
+//! authenticated caller without the role is 403. The user and role come from the database on every
+//! request (D12), so demotions, deletions and password changes take effect at once.
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts},
+};
+
+use crate::{
+    app::AppState,
+    auth::{jwt::TokenError, model::User, repo},
+    error::AppError,
+};
+
+const NO_CREDENTIALS: &str = "Authentication credentials were not provided.";
+
+/// Why a presented token did not authenticate.
+enum Failure {
+    Invalid,
+    Expired,
+    UserNotFound,
+}
+
+impl Failure {
+    fn into_error(self) -> AppError {
+        AppError::Unauthorized(
+            match self {
+                Failure::Invalid => "Invalid token",
+                Failure::Expired => "Token has expired",
+                Failure::UserNotFound => "User not found",
+            }
+            .into(),
+        )
+    }
+}
+
+/// `Ok(None)`: no bearer credentials at all. `Err(Ok(f))`: credentials that failed.
+/// `Err(Err(e))`: the user lookup itself failed (fail closed: 503, never anonymous).
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+) -> Result<Option<User>, Result<Failure, AppError>> {
+    let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Ok(Failure::Invalid));
+    }
+    let Ok(value) = value.to_str() else {
+        return Err(Ok(Failure::Invalid));
+    };
+    // The prefix is case-sensitive, exactly "Bearer " (contract-A §1); other schemes are no credentials.
+    let Some(token) = value.strip_prefix("Bearer ") else {
+        return Ok(None);
+    };
+    let claims = state.jwt.verify(token.trim()).map_err(|e| {
+        Ok(match e {
+            TokenError::Expired => Failure::Expired,
+            TokenError::Invalid => Failure::Invalid,
+        })
+    })?;
+    let user = repo::find_by_id(&state.db, claims.user_id)
+        .await
+        .map_err(|e| Err(AppError::from(e)))?;
+    let Some(user) = user.filter(|u| u.is_active) else {
+        return Err(Ok(Failure::UserNotFound));
+    };
+    // Tokens issued before the last password change are void.
+    if let Some(changed) = user.password_changed_at
+        && claims.iat.is_none_or(|iat| iat < changed)
+    {
+        return Err(Ok(Failure::Invalid));
+    }
+    Ok(Some(user))
+}
+
+/// Any authenticated, active user.
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub User);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match authenticate(parts, state).await {
+            Ok(Some(user)) => Ok(AuthUser(user)),
+            Ok(None) => Err(AppError::Unauthorized(NO_CREDENTIALS.into())),
+            Err(Ok(failure)) => Err(failure.into_error()),
+            Err(Err(error)) => Err(error),
+        }
+    }
+}
+
+/// The caller if a valid token was presented; anonymous otherwise (public routes never 401).
+#[derive(Debug, Clone)]
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match authenticate(parts, state).await {
+            Ok(user) => Ok(MaybeUser(user)),
+            Err(Ok(_)) => Ok(MaybeUser(None)),
+            Err(Err(error)) => Err(error),
+        }
+    }
+}
+
+/// `role` staff or admin.
+#[derive(Debug, Clone)]
+pub struct StaffUser(pub User);
+
+impl FromRequestParts<AppState> for StaffUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.is_staff_or_admin() {
+            Ok(StaffUser(user))
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+/// `role` admin.
+#[derive(Debug, Clone)]
+pub struct AdminUser(pub User);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(AdminUser(user))
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}

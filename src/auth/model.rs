@@ -1,0 +1,102 @@
+//! Users, roles and the `UserSerializer` shape (contract-A §3.3).
+
+use serde::Serialize;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::timefmt::iso_at;
+
+/// `role` is the only authority (D14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Staff,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "user" => Some(Role::User),
+            "staff" => Some(Role::Staff),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Staff => "staff",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub phone_number: Option<String>,
+    pub firebase_uid: Option<String>,
+    pub role: String,
+    pub is_active: bool,
+    pub last_login: Option<OffsetDateTime>,
+    pub password_changed_at: Option<i64>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl User {
+    /// An unknown stored role (impossible through the CHECK constraint) counts as the least privilege.
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+    }
+
+    pub fn is_staff_or_admin(&self) -> bool {
+        matches!(self.role(), Role::Staff | Role::Admin)
+    }
+}
+
+/// `{"id","username","phone_number","role","created_at","order_count"}`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct UserOut {
+    pub id: i64,
+    pub username: String,
+    /// `""` when the account has no phone number (the original's signup encoding).
+    pub phone_number: String,
+    pub role: String,
+    pub created_at: String,
+    pub order_count: i64,
+}
+
+impl UserOut {
+    pub fn new(user: &User, tz: UtcOffset, order_count: i64) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            phone_number: user.phone_number.clone().unwrap_or_default(),
+            role: user.role.clone(),
+            created_at: iso_at(user.created_at, tz),
+            order_count,
+        }
+    }
+}
+
+/// What a new account is made of.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password_hash: String,
+    pub phone_number: Option<String>,
+    pub firebase_uid: Option<String>,
+    pub role: Role,
+}

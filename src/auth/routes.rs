@@ -1,0 +1,495 @@
+//! `/api/auth/…`: login, signup, me, and the admin's user management (contract-A §3.4, contract-B §10).
+
+use std::collections::HashMap;
+
+use axum::{
+    Json, Router,
+    extract::{FromRequest, Path, Query, Request, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{delete, get, patch, post},
+};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::{
+    app::AppState,
+    auth::{
+        extract::{AdminUser, AuthUser},
+        model::{NewUser, Role, User, UserOut},
+        password::{self, Verdict},
+        repo::{self, CreateError, Taken},
+    },
+    error::{AppError, AppResult},
+    extract::Body,
+    ratelimit::{ClientIp, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_PER_IP, SIGNUP_PER_IP},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login/", post(login))
+        .route("/signup/", post(signup))
+        .route("/me/", get(me))
+        .route("/users/", get(list_users))
+        .route("/users/create/", post(create_user))
+        .route("/users/{id}/role/", patch(set_role))
+        .route("/users/{id}/", delete(delete_user))
+}
+
+const MAX_USERNAME: usize = 150;
+const MAX_PHONE: usize = 15;
+const MAX_FIREBASE_UID: usize = 128;
+const CREDENTIALS_REQUIRED: &str = "Username and password are required";
+const INVALID_CREDENTIALS: &str = "Invalid username or password";
+
+#[derive(Serialize)]
+struct TokenOut {
+    token: String,
+    user: UserOut,
+    role: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'static str>,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> AppError {
+    AppError::Error(status, message.into())
+}
+
+/// A string field as DRF's `request.data.get` would give it (numbers are taken as text).
+fn text(body: &Value, name: &str) -> Option<String> {
+    match body.get(name)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn user_out(state: &AppState, user: &User) -> UserOut {
+    UserOut::new(user, state.config.tz_offset, 0)
+}
+
+fn issue_token(state: &AppState, user: &User) -> AppResult<String> {
+    state
+        .jwt
+        .issue(user)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("signing a token")))
+}
+
+/// `POST /api/auth/login/`. Every POST counts against the client IP's budget (5/min); failures also
+/// count against the account (10 per 15 min), whichever IP they come from.
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+) -> AppResult<Response> {
+    let ip_budget = state.limiter.enforce(&LOGIN_PER_IP, &ip).await?;
+    let Body(body) = Body::<Value>::from_request(request, &state).await?;
+    let (Some(username), Some(password)) = (text(&body, "username"), text(&body, "password"))
+    else {
+        return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
+    };
+    if username.is_empty() || password.is_empty() {
+        return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
+    }
+    let account = state
+        .limiter
+        .peek(&LOGIN_FAILURES_PER_ACCOUNT, &username)
+        .await;
+    if !account.allowed {
+        tracing::warn!(
+            rule = LOGIN_FAILURES_PER_ACCOUNT.name,
+            "account login limit reached"
+        );
+        return Err(AppError::RateLimited(account));
+    }
+
+    let user = repo::find_by_username(&state.db, &username)
+        .await?
+        .filter(|u| u.is_active);
+    let verdict = match &user {
+        Some(user) => {
+            state
+                .passwords
+                .verify(password, user.password.clone())
+                .await?
+        }
+        None => {
+            state.passwords.verify_dummy(password).await?;
+            Verdict::Wrong
+        }
+    };
+    let (user, rehash) = match (user, verdict) {
+        (Some(user), Verdict::Correct { rehash }) => (user, rehash),
+        _ => {
+            state
+                .limiter
+                .hit(&LOGIN_FAILURES_PER_ACCOUNT, &username)
+                .await;
+            return Err(error(StatusCode::UNAUTHORIZED, INVALID_CREDENTIALS));
+        }
+    };
+    state
+        .limiter
+        .reset(&LOGIN_FAILURES_PER_ACCOUNT, &username)
+        .await;
+    if let Some(hash) = rehash {
+        repo::upgrade_password_hash(&state.db, user.id, &hash).await?;
+        tracing::info!(
+            user_id = user.id,
+            "legacy password hash upgraded to Argon2id"
+        );
+    }
+    repo::touch_last_login(&state.db, user.id).await?;
+    let token = issue_token(&state, &user)?;
+    let out = TokenOut {
+        token,
+        role: user.role.clone(),
+        user: user_out(&state, &user),
+        message: None,
+    };
+    Ok(ip_budget.with_headers(Json(out).into_response()))
+}
+
+/// `POST /api/auth/signup/`: 3/hour per client IP; role is always `user`.
+async fn signup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+) -> AppResult<Response> {
+    let ip_budget = state.limiter.enforce(&SIGNUP_PER_IP, &ip).await?;
+    let Body(body) = Body::<Value>::from_request(request, &state).await?;
+    let (Some(username), Some(password)) = (text(&body, "username"), text(&body, "password"))
+    else {
+        return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
+    };
+    if username.trim().is_empty() || password.is_empty() {
+        return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
+    }
+    if username.chars().count() > MAX_USERNAME {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Username must be at most 150 characters",
+        ));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Username contains invalid characters",
+        ));
+    }
+    // D15: "" (what the customer site always sends) is stored as NULL, so it never clashes.
+    let phone = text(&body, "phone_number")
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty());
+    if phone
+        .as_ref()
+        .is_some_and(|p| p.chars().count() > MAX_PHONE)
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Phone number must be at most 15 characters",
+        ));
+    }
+    password::check_policy(&password, &username).map_err(|m| error(StatusCode::BAD_REQUEST, m))?;
+    if repo::is_taken(&state.db, Taken::Username, &username).await? {
+        return Err(error(StatusCode::BAD_REQUEST, "Username already exists"));
+    }
+    if let Some(p) = &phone
+        && repo::is_taken(&state.db, Taken::Phone, p).await?
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "Phone number already exists",
+        ));
+    }
+
+    let password_hash = state.passwords.hash(password).await?;
+    let new = NewUser {
+        username,
+        password_hash,
+        phone_number: phone,
+        firebase_uid: None,
+        role: Role::User,
+    };
+    let user = match repo::create(&state.db, &new).await {
+        Ok(user) => user,
+        Err(CreateError::Taken(Taken::Phone)) => {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "Phone number already exists",
+            ));
+        }
+        Err(CreateError::Taken(_)) => {
+            return Err(error(StatusCode::BAD_REQUEST, "Username already exists"));
+        }
+        Err(CreateError::Db(e)) => return Err(e.into()),
+    };
+    let token = issue_token(&state, &user)?;
+    let out = TokenOut {
+        token,
+        role: user.role.clone(),
+        user: user_out(&state, &user),
+        message: Some("Account created successfully"),
+    };
+    Ok(ip_budget.with_headers((StatusCode::CREATED, Json(out)).into_response()))
+}
+
+/// `GET /api/auth/me/`.
+async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<UserOut> {
+    Json(user_out(&state, &user))
+}
+
+/// `GET /api/auth/users/?role=&search=`: a bare array, newest first.
+async fn list_users(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Query(query): Query<HashMap<String, String>>,
+) -> AppResult<Json<Vec<UserOut>>> {
+    let role = query
+        .get("role")
+        .map(String::as_str)
+        .filter(|r| !r.is_empty());
+    let search = query
+        .get("search")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    let users = repo::list(&state.db, role, search).await?;
+    // order_count counts the user's orders; orders arrive with their own feature.
+    Ok(Json(users.iter().map(|u| user_out(&state, u)).collect()))
+}
+
+fn message(status: StatusCode, text: impl Into<String>) -> AppError {
+    AppError::Message(status, text.into())
+}
+
+fn user_not_found() -> AppError {
+    message(StatusCode::NOT_FOUND, "User not found")
+}
+
+fn invalid_choice(value: &Value) -> String {
+    let shown = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    format!("\"{shown}\" is not a valid choice.")
+}
+
+/// `POST /api/auth/users/create/`: field errors come back as `{field: [messages]}` (no wrapper).
+async fn create_user(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    Body(body): Body<Value>,
+) -> AppResult<Response> {
+    let mut errors: Map<String, Value> = Map::new();
+    let mut fail = |field: &str, text: String| {
+        if let Some(list) = errors
+            .entry(field.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()))
+            .as_array_mut()
+        {
+            list.push(Value::String(text));
+        }
+    };
+    let required = "This field is required.".to_string();
+    let blank = "This field may not be blank.".to_string();
+
+    let username = text(&body, "username");
+    match username.as_deref().map(str::trim) {
+        None => fail("username", required.clone()),
+        Some("") => fail("username", blank.clone()),
+        Some(u) if u.chars().count() > MAX_USERNAME => fail(
+            "username",
+            "Ensure this field has no more than 150 characters.".into(),
+        ),
+        Some(u) if repo::is_taken(&state.db, Taken::Username, u).await? => {
+            fail("username", "Username already exists".into());
+        }
+        Some(_) => {}
+    }
+    let phone = text(&body, "phone_number");
+    match phone.as_deref().map(str::trim) {
+        None => fail("phone_number", required.clone()),
+        Some("") => fail("phone_number", blank.clone()),
+        Some(p) if p.chars().count() > MAX_PHONE => fail(
+            "phone_number",
+            "Ensure this field has no more than 15 characters.".into(),
+        ),
+        Some(p) if repo::is_taken(&state.db, Taken::Phone, p).await? => {
+            fail("phone_number", "Phone number already exists".into());
+        }
+        Some(_) => {}
+    }
+    let role = match body.get("role") {
+        None | Some(Value::Null) => Some(Role::User),
+        Some(Value::String(r)) if r.is_empty() => Some(Role::User),
+        Some(value) => {
+            let parsed = value.as_str().and_then(Role::parse);
+            if parsed.is_none() {
+                fail("role", invalid_choice(value));
+            }
+            parsed
+        }
+    };
+    let firebase_uid = text(&body, "firebase_uid")
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty());
+    if let Some(uid) = &firebase_uid {
+        if uid.chars().count() > MAX_FIREBASE_UID {
+            fail(
+                "firebase_uid",
+                "Ensure this field has no more than 128 characters.".into(),
+            );
+        } else if repo::is_taken(&state.db, Taken::FirebaseUid, uid).await? {
+            fail("firebase_uid", "Firebase UID already exists".into());
+        }
+    }
+    // "" (the admin form's "leave blank") means a random password nobody knows.
+    let password = text(&body, "password").filter(|p| !p.is_empty());
+    if let (Some(p), Some(u)) = (&password, &username)
+        && let Err(problem) = password::check_policy(p, u.trim())
+    {
+        fail("password", problem.to_string());
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Body(
+            StatusCode::BAD_REQUEST,
+            Value::Object(errors),
+        ));
+    }
+    let (Some(username), Some(phone), Some(role)) = (username, phone, role) else {
+        return Err(AppError::bad_request("Invalid data."));
+    };
+
+    let password = password.unwrap_or_else(random_password);
+    let password_hash = state.passwords.hash(password).await?;
+    let new = NewUser {
+        username: username.trim().to_string(),
+        password_hash,
+        phone_number: Some(phone.trim().to_string()),
+        firebase_uid,
+        role,
+    };
+    let user = match repo::create(&state.db, &new).await {
+        Ok(user) => user,
+        Err(CreateError::Taken(taken)) => {
+            let (field, text) = match taken {
+                Taken::Username => ("username", "Username already exists"),
+                Taken::Phone => ("phone_number", "Phone number already exists"),
+                Taken::FirebaseUid => ("firebase_uid", "Firebase UID already exists"),
+            };
+            return Err(AppError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({ field: [text] }),
+            ));
+        }
+        Err(CreateError::Db(e)) => return Err(e.into()),
+    };
+    tracing::info!(user_id = user.id, role = %user.role, "user created by an admin");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "success": true,
+            "message": "User created successfully",
+            "user": user_out(&state, &user),
+        })),
+    )
+        .into_response())
+}
+
+fn random_password() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+fn parse_id(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id > 0)
+}
+
+/// `PATCH /api/auth/users/{id}/role/`.
+async fn set_role(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+    Body(body): Body<Value>,
+) -> AppResult<Json<Value>> {
+    let Some(id) = parse_id(&id) else {
+        return Err(user_not_found());
+    };
+    let role = match body.get("role") {
+        None | Some(Value::Null) => {
+            return Err(AppError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({"role": ["This field is required."]}),
+            ));
+        }
+        Some(value) => value.as_str().and_then(Role::parse).ok_or_else(|| {
+            AppError::Body(
+                StatusCode::BAD_REQUEST,
+                json!({ "role": [invalid_choice(value)] }),
+            )
+        })?,
+    };
+    let target = repo::find_by_id(&state.db, id)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(user_not_found)?;
+    if target.is_admin() && role != Role::Admin && repo::count_active_admins(&state.db).await? <= 1
+    {
+        return Err(message(
+            StatusCode::BAD_REQUEST,
+            "You cannot remove the last admin",
+        ));
+    }
+    let updated = repo::set_role(&state.db, id, role)
+        .await?
+        .ok_or_else(user_not_found)?;
+    tracing::info!(
+        user_id = id,
+        by = admin.id,
+        role = role.as_str(),
+        "user role changed"
+    );
+    Ok(Json(json!({
+        "success": true,
+        "message": format!("User role updated to {}", role.as_str()),
+        "user": user_out(&state, &updated),
+    })))
+}
+
+/// `DELETE /api/auth/users/{id}/`: deactivates the account (D16); orders and payments stay.
+async fn delete_user(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let Some(id) = parse_id(&id) else {
+        return Err(user_not_found());
+    };
+    if id == admin.id {
+        return Err(message(
+            StatusCode::BAD_REQUEST,
+            "You cannot delete your own account",
+        ));
+    }
+    let target = repo::find_by_id(&state.db, id)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(user_not_found)?;
+    if target.is_admin() && repo::count_active_admins(&state.db).await? <= 1 {
+        return Err(message(
+            StatusCode::BAD_REQUEST,
+            "You cannot remove the last admin",
+        ));
+    }
+    if !repo::deactivate(&state.db, id).await? {
+        return Err(user_not_found());
+    }
+    tracing::info!(user_id = id, by = admin.id, "user deactivated");
+    Ok(Json(json!({
+        "success": true,
+        "message": format!("User {} deleted successfully", target.username),
+    })))
+}
