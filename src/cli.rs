@@ -4,7 +4,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::{app::Application, config::Config, db::Db};
+use crate::{
+    app::{AppState, Application},
+    auth::{
+        model::Role,
+        service::{Ensured, ensure_user},
+    },
+    config::Config,
+    db::Db,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,6 +35,25 @@ pub enum Command {
     Check,
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// Create or promote an admin (idempotent). Without a password a new account gets a generated one,
+    /// printed once.
+    CreateAdmin {
+        #[arg(long, env = "ADMIN_USERNAME")]
+        username: String,
+        #[arg(long, env = "ADMIN_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[arg(long, env = "ADMIN_PHONE")]
+        phone: Option<String>,
+        /// Give the account the staff role instead of admin.
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Load demo accounts (and, as features arrive, catalog and orders) so a fresh checkout has
+    /// something to show. Refused in production unless --force.
+    SeedDemo {
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub async fn run(cli: Cli, config: Config) -> ExitCode {
@@ -35,6 +62,13 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::Check => return check(&config),
         Command::Openapi => openapi(),
+        Command::CreateAdmin {
+            username,
+            password,
+            phone,
+            staff,
+        } => create_admin(config, &username, password, phone, staff).await,
+        Command::SeedDemo { force } => seed_demo(config, force).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -98,5 +132,86 @@ fn check(config: &Config) -> ExitCode {
 
 fn openapi() -> anyhow::Result<()> {
     println!("{}", crate::openapi::document().to_pretty_json()?);
+    Ok(())
+}
+
+async fn create_admin(
+    config: Config,
+    username: &str,
+    password: Option<String>,
+    phone: Option<String>,
+    staff: bool,
+) -> anyhow::Result<()> {
+    let username = username.trim();
+    anyhow::ensure!(!username.is_empty(), "--username must not be empty");
+    let state = AppState::build(config).await?;
+    let role = if staff { Role::Staff } else { Role::Admin };
+    let exists = crate::auth::repo::find_by_username(&state.db, username)
+        .await?
+        .is_some();
+    let generated = (!exists && password.is_none()).then(|| {
+        format!(
+            "{}-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12],
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        )
+    });
+    let password = password.or_else(|| generated.clone());
+    let (user, outcome) = ensure_user(
+        &state,
+        username,
+        password.as_deref(),
+        role,
+        phone.as_deref(),
+    )
+    .await?;
+    let verb = match outcome {
+        Ensured::Created => "created",
+        Ensured::Updated => "updated",
+        Ensured::Unchanged => "already up to date",
+    };
+    println!(
+        "{} {} (id {}) {verb}",
+        role.as_str(),
+        user.username,
+        user.id
+    );
+    if let Some(generated) = generated {
+        println!("generated password (shown once): {generated}");
+    }
+    state.db.close().await;
+    Ok(())
+}
+
+/// Demo accounts: documented, fixed credentials for trying the clients locally.
+pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
+    ("demo-admin", "DemoAdmin#2026", Role::Admin, "+919111111111"),
+    ("demo-staff", "DemoStaff#2026", Role::Staff, "+919222222222"),
+    (
+        "demo-customer",
+        "DemoCustomer#2026",
+        Role::User,
+        "+919333333333",
+    ),
+];
+
+async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
+    if config.is_production() && !force {
+        anyhow::bail!(
+            "seed-demo loads accounts with published passwords; refusing in production (use --force to insist)"
+        );
+    }
+    let state = AppState::build(config).await?;
+    for (username, password, role, phone) in DEMO_USERS {
+        let (_, outcome) =
+            ensure_user(&state, username, Some(password), *role, Some(phone)).await?;
+        println!(
+            "{:<14} {:<18} {:<6} {outcome:?}",
+            username,
+            password,
+            role.as_str()
+        );
+    }
+    state.db.close().await;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod model;
 pub mod password;
 pub mod repo;
 mod routes;
+pub mod service;
 
 pub use extract::{AdminUser, AuthUser, MaybeUser, StaffUser};
 pub use routes::router;

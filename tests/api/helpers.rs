@@ -319,3 +319,27 @@ pub async fn login(app: &TestApp, username: &str, password: &str) -> TestRespons
     ))
     .await
 }
+
+impl TestApp {
+    /// An app on an existing database (e.g. one a subcommand just wrote), without owning it.
+    pub async fn from_url(url: &str) -> Self {
+        let config = test_config(url, &[]);
+        let state = AppState::build(config).await.expect("app state");
+        TestApp {
+            router: build_router(state.clone()),
+            state,
+            db: TestDb::borrowed(url),
+        }
+    }
+}
+
+impl TestDb {
+    /// A handle that does not drop the database when it goes away.
+    pub fn borrowed(url: &str) -> Self {
+        TestDb {
+            url: url.to_string(),
+            _dir: None,
+            pg: None,
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 mod auth;
 mod blackbox;
+mod cli;
 mod database;
 mod faults;
 mod health;

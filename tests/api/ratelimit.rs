@@ -357,3 +357,126 @@ async fn redis_unreachable_at_boot_falls_back_to_the_database() {
         "bounded by the timeouts"
     );
 }
+
+/// A private Redis on a random port (never the machine's shared one), killed with the guard.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let binary = which_redis();
+        let child = std::process::Command::new(binary)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start redis-server");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        OwnRedis { child, port }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn which_redis() -> String {
+    for candidate in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
+        if std::path::Path::new(candidate).exists() {
+            return candidate.to_string();
+        }
+    }
+    panic!("redis-server is not installed: the Redis fault test needs it (CI installs it)");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+#[tokio::test]
+async fn redis_killed_mid_run_keeps_limiting_and_comes_back() {
+    let port = free_port();
+    let mut redis = OwnRedis::start(port);
+    let url = format!("redis://127.0.0.1:{}", redis.port);
+    let app = TestApp::with_env(Backend::Sqlite, &[("REDIS_URL", url.as_str())]).await;
+    let ip = random_ip();
+    for _ in 0..3 {
+        let r = app
+            .request(from_peer(login_request("nobody", "whatever-123"), &ip))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(app.state.limiter.backend(), LimitBackend::Redis);
+
+    redis.kill();
+    let mut limited = false;
+    for _ in 0..8 {
+        let started = std::time::Instant::now();
+        let r = app
+            .request(from_peer(login_request("nobody", "whatever-123"), &ip))
+            .await;
+        assert!(
+            r.status.as_u16() < 500,
+            "no 5xx while Redis is down: {}",
+            r.status
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(3),
+            "bounded by the timeouts"
+        );
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "still limited with Redis gone");
+    assert_eq!(app.state.limiter.backend(), LimitBackend::Database);
+
+    // Restarted: Redis is used again within seconds.
+    let _redis = OwnRedis::start(port);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        app.request(from_peer(
+            login_request("nobody", "whatever-123"),
+            &random_ip(),
+        ))
+        .await;
+        if app.state.limiter.backend() == LimitBackend::Redis {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Redis not used again after restart"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+}
