@@ -119,14 +119,25 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
+        self.run_until_stopped_or_forced(shutdown, std::future::pending())
+            .await
+    }
+
+    /// As [`Self::run_until_stopped`]; `force` ends the drain early (the binary passes a second signal).
+    pub async fn run_until_stopped_or_forced(
+        self,
+        shutdown: impl Future<Output = ()>,
+        force: impl Future<Output = ()>,
+    ) -> std::io::Result<()> {
         let router = build_router(self.state.clone());
         let config = &self.state.config;
-        let result = serve(
+        let result = serve_or_force(
             self.listener,
             router,
             config.header_read_timeout,
             config.shutdown_grace,
             shutdown,
+            force,
         )
         .await;
         self.state.db.close().await;
@@ -153,6 +164,26 @@ pub async fn serve(
     header_read_timeout: Duration,
     grace: Duration,
     shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_or_force(
+        listener,
+        router,
+        header_read_timeout,
+        grace,
+        shutdown,
+        std::future::pending(),
+    )
+    .await
+}
+
+/// [`serve`], with a `force` future that cuts the drain short when it resolves (after `shutdown`).
+pub async fn serve_or_force(
+    listener: TcpListener,
+    router: Router,
+    header_read_timeout: Duration,
+    grace: Duration,
+    shutdown: impl Future<Output = ()>,
+    force: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -194,6 +225,7 @@ pub async fn serve(
     tokio::select! {
         () = graceful.shutdown() => tracing::info!("all connections closed"),
         () = tokio::time::sleep(grace) => tracing::warn!(?grace, "grace period over; closing remaining connections"),
+        () = force => tracing::warn!("second signal: exiting without waiting for in-flight requests"),
     }
     Ok(())
 }

@@ -100,7 +100,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = app.state().db.backend(), "electioncart serving");
-    app.run_until_stopped(crate::app::shutdown_signal()).await?;
+    // The first SIGTERM/SIGINT drains; a second one ends the drain at once.
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        crate::app::shutdown_signal().await;
+        let _ = first_tx.send(());
+    };
+    let force = async move {
+        let _ = first_rx.await;
+        crate::app::shutdown_signal().await;
+    };
+    app.run_until_stopped_or_forced(shutdown, force).await?;
     tracing::info!("electioncart stopped");
     Ok(())
 }

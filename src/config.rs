@@ -273,7 +273,11 @@ impl Config {
             header_read_timeout: Duration::from_secs(
                 parse("HEADER_READ_TIMEOUT_SECONDS", 10)?.max(1),
             ),
-            shutdown_grace: Duration::from_secs(parse("SHUTDOWN_GRACE_SECONDS", 25)?),
+            // Railway states its drain budget; without either setting, 10 s.
+            shutdown_grace: Duration::from_secs(match get("SHUTDOWN_GRACE_SECONDS") {
+                Some(_) => parse("SHUTDOWN_GRACE_SECONDS", 10)?,
+                None => parse("RAILWAY_DEPLOYMENT_DRAINING_SECONDS", 10)?,
+            }),
             body_limit_bytes: usize::try_from(parse("BODY_LIMIT_BYTES", 26_214_400)?)
                 .unwrap_or(26_214_400),
             memory_warning_mb: parse("MEMORY_WARNING_MB", 400)? as f64,
