@@ -10,7 +10,7 @@ use axum::{
 use tower::ServiceBuilder;
 
 use crate::{
-    app::AppState, auth, error::AppError, health, middleware,
+    app::AppState, auth, catalog, error::AppError, health, middleware,
     middleware::security_headers::is_api_path, openapi, static_files,
 };
 
@@ -22,6 +22,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/health/ready/", get(health::ready))
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/auth", auth::router())
+        .nest("/api", catalog::router())
         .nest_service("/static", static_files::router(&state.config))
         .fallback(not_found)
         .with_state(state.clone());

@@ -1,7 +1,5 @@
 //! The users table: every query the auth feature runs, on SQLite and PostgreSQL alike.
 
-use time::OffsetDateTime;
-
 use crate::{
     auth::model::{NewUser, Role, User},
     db::Db,
@@ -68,12 +66,7 @@ pub enum CreateError {
     Db(#[from] sqlx::Error),
 }
 
-/// Now, truncated to microseconds so both backends store the same value.
-pub fn now() -> OffsetDateTime {
-    let t = OffsetDateTime::now_utc();
-    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
-        .unwrap_or(t)
-}
+pub use crate::db::now;
 
 pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     db_read!(db, |pool| sqlx::query_as::<_, User>(BY_ID)

@@ -61,6 +61,36 @@ macro_rules! db_write {
     };
 }
 
+/// Runs `$body` inside one transaction on whichever backend is in use (`$tx` is the open
+/// transaction; use `&mut *$tx` as the executor). SQLite takes its write lock up front
+/// (`BEGIN IMMEDIATE`, DESIGN §10). The body's `?` must produce `sqlx::Error`.
+#[macro_export]
+macro_rules! db_tx {
+    ($db:expr, |$tx:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let result = $body;
+                $tx.commit().await?;
+                result
+            }
+            $crate::db::Db::Sqlite(s) => {
+                let mut $tx = s.write.begin_with("BEGIN IMMEDIATE").await?;
+                let result = $body;
+                $tx.commit().await?;
+                result
+            }
+        }
+    };
+}
+
+/// Now, truncated to microseconds so both backends store and return the same value.
+pub fn now() -> time::OffsetDateTime {
+    let t = time::OffsetDateTime::now_utc();
+    t.replace_nanosecond(t.nanosecond() / 1000 * 1000)
+        .unwrap_or(t)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database connection failed: {0}")]

@@ -2,12 +2,49 @@
 
 use axum::{
     body::Bytes,
-    extract::{FromRequest, Request},
-    http::{StatusCode, header},
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::AppError;
+use crate::{app::AppState, error::AppError, middleware::security_headers::is_https};
+
+/// `scheme://host` of this request, for the absolute URLs the contract returns (pagination links,
+/// image URLs). HTTPS when the proxy says so; the forwarded host when forwarded headers are trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(pub String);
+
+impl FromRequestParts<AppState> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let trust = state.config.trust_forwarded_proto;
+        let scheme = if is_https(&parts.headers, trust) {
+            "https"
+        } else {
+            "http"
+        };
+        let header_host = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|h| crate::middleware::hosts::is_valid_host(h))
+        };
+        let host = trust
+            .then(|| header_host("x-forwarded-host"))
+            .flatten()
+            .or_else(|| header_host("host"))
+            .or_else(|| parts.uri.host())
+            .unwrap_or("localhost");
+        Ok(BaseUrl(format!("{scheme}://{host}")))
+    }
+}
 
 /// A JSON or `application/x-www-form-urlencoded` body (the DRF default parsers), deserialised into `T`.
 /// Malformed JSON → 400 `{"detail":"JSON parse error - …"}`; another content type → 415.

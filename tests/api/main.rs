@@ -4,6 +4,7 @@
 
 mod auth;
 mod blackbox;
+mod catalog;
 mod cli;
 mod database;
 mod faults;

@@ -1,0 +1,61 @@
+//! Building the read shapes from rows, batched (one query for items, one for images: never N+1).
+
+use std::collections::HashMap;
+
+use crate::{
+    app::AppState,
+    catalog::{
+        model::{ImageOut, ItemOut, ProductOut, ProductRow, ProductType},
+        repo,
+    },
+};
+
+/// The full read shape of each row, in the rows' order.
+pub async fn render(
+    state: &AppState,
+    kind: ProductType,
+    rows: &[ProductRow],
+    base: &str,
+) -> Result<Vec<ProductOut>, sqlx::Error> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let tz = state.config.tz_offset;
+    let mut items: HashMap<i64, Vec<ItemOut>> = HashMap::new();
+    if kind == ProductType::Package {
+        for item in repo::items_for(&state.db, &ids).await? {
+            items.entry(item.package_id).or_default().push(ItemOut {
+                id: item.id,
+                name: item.name,
+                quantity: item.quantity,
+            });
+        }
+    }
+    let mut images: HashMap<i64, Vec<ImageOut>> = HashMap::new();
+    for image in repo::images_for(&state.db, kind, &ids).await? {
+        images
+            .entry(image.product_id)
+            .or_default()
+            .push(ImageOut::new(&image, base, tz));
+    }
+    Ok(rows
+        .iter()
+        .map(|row| {
+            ProductOut::new(
+                kind,
+                row,
+                items.remove(&row.id).unwrap_or_default(),
+                images.remove(&row.id).unwrap_or_default(),
+                tz,
+            )
+        })
+        .collect())
+}
+
+pub async fn render_one(
+    state: &AppState,
+    kind: ProductType,
+    row: &ProductRow,
+    base: &str,
+) -> Result<ProductOut, sqlx::Error> {
+    let mut out = render(state, kind, std::slice::from_ref(row), base).await?;
+    out.pop().ok_or(sqlx::Error::RowNotFound)
+}
