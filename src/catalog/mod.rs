@@ -2,10 +2,14 @@
 //! admin endpoints (contract-A §4).
 
 mod admin;
+mod fields;
+mod images;
 pub mod model;
-mod public;
+mod popular;
+pub mod public;
 pub mod repo;
 pub mod service;
+mod templates;
 
 use axum::Router;
 
@@ -13,7 +17,12 @@ use crate::app::AppState;
 
 /// Routes under `/api`.
 pub fn router() -> Router<AppState> {
-    public::router().merge(admin::router())
+    public::router()
+        .merge(admin::router())
+        .merge(images::router())
+        .merge(fields::router())
+        .merge(templates::router())
+        .merge(popular::router())
 }
 
 use crate::catalog::model::ProductType;

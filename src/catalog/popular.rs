@@ -1,0 +1,9 @@
+//! (being written)
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+}
