@@ -212,9 +212,13 @@ async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
         );
     }
     let state = AppState::build(config).await?;
+    let mut admin_id = None;
     for (username, password, role, phone) in DEMO_USERS {
-        let (_, outcome) =
+        let (user, outcome) =
             ensure_user(&state, username, Some(password), *role, Some(phone)).await?;
+        if *role == Role::Admin {
+            admin_id = Some(user.id);
+        }
         println!(
             "{:<14} {:<18} {:<6} {outcome:?}",
             username,
@@ -222,6 +226,9 @@ async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
             role.as_str()
         );
     }
+    let admin_id = admin_id.ok_or_else(|| anyhow::anyhow!("no demo admin"))?;
+    let products = crate::catalog::demo::seed(&state, admin_id).await?;
+    println!("demo catalog: {products} products created");
     state.db.close().await;
     Ok(())
 }

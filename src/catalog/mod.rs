@@ -2,6 +2,7 @@
 //! admin endpoints (contract-A §4).
 
 mod admin;
+pub mod demo;
 mod fields;
 mod images;
 pub mod model;

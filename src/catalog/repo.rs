@@ -479,3 +479,23 @@ pub async fn audit_logs(db: &Db, kind: ProductType, id: i64) -> Result<Vec<Audit
     .await
     })
 }
+
+/// Marks a product popular at the end of the popular order (used by seeding; the admin's toggle
+/// enforces the limit of three).
+pub async fn mark_popular(db: &Db, kind: ProductType, id: i64) -> Result<(), sqlx::Error> {
+    let sql = match kind {
+        ProductType::Package => {
+            "UPDATE packages SET is_popular = TRUE, popular_order = \
+             (SELECT COALESCE(MAX(popular_order), 0) + 1 FROM packages WHERE is_popular = TRUE) WHERE id = $1"
+        }
+        ProductType::Campaign => {
+            "UPDATE campaigns SET is_popular = TRUE, popular_order = \
+             (SELECT COALESCE(MAX(popular_order), 0) + 1 FROM campaigns WHERE is_popular = TRUE) WHERE id = $1"
+        }
+    };
+    crate::db_write!(db, |pool| sqlx::query(sql)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))
+}

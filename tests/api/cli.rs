@@ -122,6 +122,18 @@ async fn seed_demo_loads_documented_accounts_and_refuses_production() {
         assert_eq!(r.status, axum::http::StatusCode::OK, "{user}");
         assert_eq!(r.json()["user"]["role"], role);
     }
+    let packages = app.get("/api/packages/").await.json();
+    assert_eq!(packages["count"], 3, "{packages}");
+    assert_eq!(app.get("/api/campaigns/").await.json()["count"], 4);
+    let popular = app.get("/api/packages/popular/").await.json();
+    assert_eq!(popular.as_array().map(Vec::len), Some(2));
+    assert_eq!(popular[0]["name"], "Election Hungama");
+    assert!(
+        popular[0]["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+    );
+    assert_eq!(popular[0]["price"], "18500.00");
     let prod = run(&db.url, &["seed-demo"], &[("APP_ENV", "production")]);
     assert!(!prod.status.success());
 }
