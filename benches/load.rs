@@ -108,6 +108,22 @@ fn scenarios() -> Vec<Scenario> {
             setup: None,
         },
         Scenario {
+            name: "packages",
+            method: Method::GET,
+            path: "/api/packages/",
+            headers: &[],
+            body: None,
+            setup: None,
+        },
+        Scenario {
+            name: "package-detail",
+            method: Method::GET,
+            path: "/api/packages/1/",
+            headers: &[],
+            body: None,
+            setup: Some(|ctx| Box::pin(first_package(ctx))),
+        },
+        Scenario {
             name: "me",
             method: Method::GET,
             path: "/api/auth/me/",
@@ -124,6 +140,21 @@ fn scenarios() -> Vec<Scenario> {
             setup: Some(|ctx| Box::pin(bench_user_exists(ctx))),
         },
     ]
+}
+
+/// The path of the first listed package (ids differ between databases).
+async fn first_package(ctx: SetupCtx) -> Result<Prepared> {
+    let (status, body) = ctx
+        .request(Method::GET, "/api/packages/", &[], None)
+        .await?;
+    anyhow::ensure!(status.is_success(), "the package list answered {status}");
+    let id = serde_json::from_slice::<serde_json::Value>(&body)?["results"][0]["id"]
+        .as_i64()
+        .context("no package to read (seed-demo loads some)")?;
+    Ok(Prepared {
+        path: Some(format!("/api/packages/{id}/")),
+        ..Default::default()
+    })
 }
 
 const BENCH_LOGIN: &str = r#"{"username":"bench-user","password":"bench-pass-2026!"}"#;
@@ -364,8 +395,10 @@ struct Server {
     child: Child,
     addr: SocketAddr,
     log_path: PathBuf,
+    /// The server's environment, reused to run `seed-demo` against the same database.
+    env: Vec<(String, String)>,
     // Dropped after `Drop::drop` has stopped the child.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Server {
@@ -496,7 +529,8 @@ async fn start_server(
         child,
         addr,
         log_path,
-        _dir: dir,
+        env,
+        dir,
     };
     let ctx = SetupCtx { addr };
     loop {
@@ -985,6 +1019,7 @@ async fn run(settings: Settings) -> Result<()> {
     );
     let pid = server.pid().to_string();
     let idle = rss_bytes(&pid).unwrap_or(0);
+    seed_demo(binary, &server).context("seeding the demo catalog")?;
     println!(
         "backend: {} | start to first 200: {:.1} ms | RSS idle after start: {:.1} MB | listening on {}",
         settings.backend(),
@@ -1013,6 +1048,30 @@ async fn run(settings: Settings) -> Result<()> {
     }
     print_table(&rows);
     server.stop();
+    Ok(())
+}
+
+/// Loads the demo catalog (3 packages, 4 campaigns) into the server's database with the same binary.
+fn seed_demo(binary: &Path, server: &Server) -> Result<()> {
+    let mut command = Command::new(binary);
+    command
+        .arg("seed-demo")
+        .env_clear()
+        .current_dir(server.dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    for key in ["PATH", "HOME", "TMPDIR"] {
+        if let Ok(value) = std::env::var(key) {
+            command.env(key, value);
+        }
+    }
+    command.envs(server.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let output = command.output().context("running seed-demo")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "seed-demo failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     Ok(())
 }
 

@@ -38,6 +38,8 @@ pub struct App {
     pub passwords: Passwords,
     pub limiter: RateLimiter,
     pub redis: Option<Arc<Redis>>,
+    /// Uploaded-file storage and the image worker.
+    pub uploads: crate::uploads::Uploads,
     pub started_at: Instant,
 }
 
@@ -61,10 +63,10 @@ impl AppState {
     }
 
     pub fn from_parts(config: Config, db: Db) -> Self {
-        let cache = Cache::new(&config);
         let pages = Pages::new(config.static_dir.is_some());
         let redis = config.redis_url.as_ref().and_then(|url| {
-            match Redis::new(url.expose(), &config.redis_key_prefix) {
+            match Redis::with_timeout(url.expose(), &config.redis_key_prefix, config.redis_timeout)
+            {
                 Ok(redis) => Some(Arc::new(redis)),
                 Err(error) => {
                     tracing::error!(%error, "REDIS_URL is invalid; continuing without Redis");
@@ -72,9 +74,11 @@ impl AppState {
                 }
             }
         });
+        let cache = Cache::new(&config, db.clone(), redis.clone());
         let jwt = JwtKeys::new(config.secret_key.expose(), config.jwt_lifetime);
         let passwords = Passwords::new(BlockingPool::new("hasher", config.hash_threads, 1024));
         let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
+        let uploads = crate::uploads::Uploads::new(&config);
         AppState(Arc::new(App {
             config,
             db,
@@ -84,6 +88,7 @@ impl AppState {
             passwords,
             limiter,
             redis,
+            uploads,
             started_at: Instant::now(),
         }))
     }
@@ -228,6 +233,51 @@ pub async fn serve_or_force(
         () = force => tracing::warn!("second signal: exiting without waiting for in-flight requests"),
     }
     Ok(())
+}
+
+/// Installs the SIGTERM/SIGINT handlers now (so a signal that arrives while the server is starting is
+/// not lost to the default action) and returns two futures: the first signal, and a second one.
+pub fn install_signal_handlers() -> std::io::Result<(
+    impl Future<Output = ()> + Send + 'static,
+    impl Future<Output = ()> + Send + 'static,
+)> {
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    let (second_tx, second_rx) = tokio::sync::oneshot::channel::<()>();
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::spawn(async move {
+            for tx in [first_tx, second_tx] {
+                let name = tokio::select! {
+                    _ = term.recv() => "SIGTERM",
+                    _ = int.recv() => "SIGINT",
+                };
+                tracing::info!(signal = name, "signal received");
+                let _ = tx.send(());
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    tokio::spawn(async move {
+        for tx in [first_tx, second_tx] {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return;
+            }
+            let _ = tx.send(());
+        }
+    });
+    Ok((
+        async move {
+            let _ = first_rx.await;
+        },
+        async move {
+            if second_rx.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        },
+    ))
 }
 
 /// Resolves on SIGINT or SIGTERM.

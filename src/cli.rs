@@ -97,19 +97,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             "DJANGO_SECRET_KEY is not set: using a random key for this process (tokens will not survive a restart)"
         );
     }
+    // The first SIGTERM/SIGINT drains; a second one ends the drain at once. Installed before
+    // connecting, so an early signal is never lost to the default action.
+    let (shutdown, force) = crate::app::install_signal_handlers()?;
     let app = Application::build(config).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = app.state().db.backend(), "electioncart serving");
-    // The first SIGTERM/SIGINT drains; a second one ends the drain at once.
-    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
-    let shutdown = async move {
-        crate::app::shutdown_signal().await;
-        let _ = first_tx.send(());
-    };
-    let force = async move {
-        let _ = first_rx.await;
-        crate::app::shutdown_signal().await;
-    };
     app.run_until_stopped_or_forced(shutdown, force).await?;
     tracing::info!("electioncart stopped");
     Ok(())

@@ -104,6 +104,14 @@ pub struct Config {
     pub hash_threads: usize,
     pub cache_enabled: bool,
     pub cache_ttl: Duration,
+    /// Lifetime of the in-process L1 copy in front of Redis (0: no L1).
+    pub cache_l1_ttl: Duration,
+    /// Bound on the entries of each in-process cache tier (L1, memory fallback).
+    pub cache_max_entries: u64,
+    /// TTL of the user-by-id entry read by authentication (Redis only).
+    pub cache_user_ttl: Duration,
+    /// Bound on one Redis operation, connecting included.
+    pub redis_timeout: Duration,
     pub sentry_dsn: Option<Secret>,
     pub sentry_environment: String,
     pub sentry_release: Option<String>,
@@ -261,6 +269,10 @@ impl Config {
             .max(1),
             cache_enabled: flag("CACHE_ENABLED", true)?,
             cache_ttl: Duration::from_secs(parse("CACHE_TTL_SECONDS", 300)?),
+            cache_l1_ttl: Duration::from_secs(parse("CACHE_L1_TTL_SECONDS", 10)?),
+            cache_max_entries: parse("CACHE_MAX_ENTRIES", 10_000)?.max(1),
+            cache_user_ttl: Duration::from_secs(parse("CACHE_USER_TTL_SECONDS", 60)?),
+            redis_timeout: Duration::from_millis(parse("REDIS_TIMEOUT_MS", 250)?.clamp(10, 60_000)),
             sentry_dsn: get("SENTRY_DSN").map(Secret::new),
             sentry_environment: get("SENTRY_ENVIRONMENT").unwrap_or_else(|| match env {
                 AppEnv::Production => "production".into(),
@@ -408,6 +420,43 @@ mod tests {
         assert_eq!(c.cors_allowed_origins.len(), 4);
         assert_eq!(c.client_ip_source, ClientIpSource::Socket);
         assert!(c.redis_url.is_none());
+        assert!(c.cache_enabled);
+        assert_eq!(c.cache_ttl, Duration::from_secs(300));
+        assert_eq!(c.cache_l1_ttl, Duration::from_secs(10));
+        assert_eq!(c.cache_max_entries, 10_000);
+        assert_eq!(c.cache_user_ttl, Duration::from_secs(60));
+        assert_eq!(c.redis_timeout, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn cache_settings_parse() {
+        let c = Config::from_map(&map(&[
+            ("CACHE_ENABLED", "false"),
+            ("CACHE_TTL_SECONDS", "30"),
+            ("CACHE_L1_TTL_SECONDS", "0"),
+            ("CACHE_MAX_ENTRIES", "500"),
+            ("CACHE_USER_TTL_SECONDS", "45"),
+            ("REDIS_TIMEOUT_MS", "1000"),
+        ]))
+        .expect("parse");
+        assert!(!c.cache_enabled);
+        assert_eq!(c.cache_ttl, Duration::from_secs(30));
+        assert_eq!(c.cache_l1_ttl, Duration::ZERO);
+        assert_eq!(c.cache_max_entries, 500);
+        assert_eq!(c.cache_user_ttl, Duration::from_secs(45));
+        assert_eq!(c.redis_timeout, Duration::from_secs(1));
+        // Out-of-range timeouts are clamped; garbage is a clear error.
+        let c = Config::from_map(&map(&[("REDIS_TIMEOUT_MS", "0")])).expect("parse");
+        assert_eq!(c.redis_timeout, Duration::from_millis(10));
+        for var in [
+            "CACHE_L1_TTL_SECONDS",
+            "CACHE_MAX_ENTRIES",
+            "CACHE_USER_TTL_SECONDS",
+            "REDIS_TIMEOUT_MS",
+        ] {
+            let err = Config::from_map(&map(&[(var, "soon")])).unwrap_err();
+            assert!(err.0.contains(var), "{err}");
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod router;
 pub mod static_files;
 pub mod telemetry;
 pub mod timefmt;
+pub mod uploads;
 
 pub use app::{App, AppState, Application};
 pub use config::Config;

@@ -23,6 +23,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/auth", auth::router())
         .nest("/api", catalog::router())
+        .nest("/api", crate::cache::routes::router())
+        .merge(crate::uploads::media_router())
         .nest_service("/static", static_files::router(&state.config))
         .fallback(not_found)
         .with_state(state.clone());

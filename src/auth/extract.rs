@@ -1,7 +1,8 @@
 //! Who is calling (D13): anonymous, authenticated, staff or admin. A bad token on a public route is
 //! anonymous; a missing or bad token on a protected route is 401 (with `WWW-Authenticate: Bearer`); an
-//! authenticated caller without the role is 403. The user and role come from the database on every
-//! request (D12), so demotions, deletions and password changes take effect at once.
+//! authenticated caller without the role is 403. The user and role are read on every request (D12) —
+//! from the database, or from Redis when configured, where every change invalidates them — so
+//! demotions, deletions and password changes take effect at once.
 
 use axum::{
     extract::FromRequestParts,
@@ -62,7 +63,10 @@ async fn authenticate(
             TokenError::Invalid => Failure::Invalid,
         })
     })?;
-    let user = repo::find_by_id(&state.db, claims.user_id)
+    // Through the cache (Redis only; invalidated on every user change): see `Cache::user_by_id`.
+    let user = state
+        .cache
+        .user_by_id(claims.user_id, repo::find_by_id(&state.db, claims.user_id))
         .await
         .map_err(|e| Err(AppError::from(e)))?;
     let Some(user) = user.filter(|u| u.is_active) else {

@@ -446,6 +446,7 @@ async fn set_role(
     let updated = repo::set_role(&state.db, id, role)
         .await?
         .ok_or_else(user_not_found)?;
+    state.cache.invalidate_user(id).await;
     tracing::info!(
         user_id = id,
         by = admin.id,
@@ -487,6 +488,7 @@ async fn delete_user(
     if !repo::deactivate(&state.db, id).await? {
         return Err(user_not_found());
     }
+    state.cache.invalidate_user(id).await;
     tracing::info!(user_id = id, by = admin.id, "user deactivated");
     Ok(Json(json!({
         "success": true,

@@ -37,6 +37,7 @@ pub async fn ensure_user(
             user = repo::reactivate_as(&state.db, user.id, role)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("user {username} vanished"))?;
+            state.cache.invalidate_user(user.id).await;
             outcome = Ensured::Updated;
         }
         if let Some(p) = password {
@@ -52,6 +53,7 @@ pub async fn ensure_user(
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 repo::change_password(&state.db, user.id, &hash).await?;
+                state.cache.invalidate_user(user.id).await;
                 outcome = Ensured::Updated;
             }
         }

@@ -1,9 +1,667 @@
-//! (being written)
+//! Product images (contract-A §4.6, D7, D8, D19) and the secure image route (§4.8).
+//!
+//! * `POST /api/admin/products/{type}/{id}/images/` (multipart `image`, `alt_text`, `is_primary`,
+//!   `order`): sniffed, capped at 5 MB, decoded with a 300×300 thumbnail, stored under a generated name.
+//! * `PATCH /api/admin/products/images/reorder/`: `{"items":[{id,order}]}` or `{"image_ids":[…]}`.
+//! * `PATCH /api/admin/products/images/{pk}/set-primary/`.
+//! * `GET` (public) / `PUT` / `PATCH` / `DELETE /api/admin/products/images/{pk}/` (PUT is partial, D8).
+//! * `GET /api/secure-files/images/{image_id}/[?thumbnail=true][&token=…]`.
+//!
+//! Writes are for the admin role (D14) and drop the catalog's cached reads (the product shapes embed
+//! their images).
 
-use axum::Router;
+use std::collections::HashSet;
 
-use crate::app::AppState;
+use axum::{
+    Json, Router,
+    body::{Body as HttpBody, Bytes},
+    extract::{
+        DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, RawQuery, Request, State,
+        multipart::{MultipartError, MultipartRejection},
+    },
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, patch, post},
+};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    app::AppState,
+    auth::{AdminUser, MaybeUser, model::User},
+    catalog::{
+        fields::{Errors, boolean, id_list, id_value, integer, not_a_dict, order_value, text},
+        images_repo::{self, ImageChanges, Inserted, NewImage},
+        model::{ImageOut, ImageRow, ProductType},
+        public::{no_match, product_path},
+        repo,
+    },
+    error::{AppError, AppResult},
+    extract::{BaseUrl, Body},
+    uploads::{
+        Area, StoredName,
+        images::{ImageRejection, MAX_IMAGE_BYTES, accepted_type, decode_and_thumbnail},
+        sniff::ImageType,
+    },
+};
+
+/// At most this many images per product (contract-A §4.6).
+pub const MAX_IMAGES: i64 = 10;
+/// The upload routes' body limit: a 5 MB file plus the multipart framing and the small text fields.
+/// Larger bodies are refused with a JSON 413 before they are read in full.
+pub const UPLOAD_BODY_LIMIT: usize = MAX_IMAGE_BYTES + 1024 * 1024;
+
+const ITEMS_REQUIRED: &str =
+    "Items array is required with format: [{\"id\": 1, \"order\": 0}, ...]";
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/admin/products/{product_type}/{id}/images/",
+            post(upload_image).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        // Literal segments: they win over `{product_type}/{id}/` (contract-A §7.5, D8).
+        .route("/admin/products/images/reorder/", patch(reorder_images))
+        .route(
+            "/admin/products/images/{pk}/set-primary/",
+            patch(set_primary),
+        )
+        .route(
+            "/admin/products/images/{pk}/",
+            get(image_detail)
+                .put(update_image)
+                .patch(update_image)
+                .delete(delete_image)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/secure-files/images/{image_id}/", get(secure_image))
+}
+
+// ---- shared helpers ------------------------------------------------------------------------------
+
+/// `{"detail":"No ProductImage matches the given query."}`.
+fn image_not_found() -> AppError {
+    AppError::Detail(
+        StatusCode::NOT_FOUND,
+        "No ProductImage matches the given query.".into(),
+    )
+}
+
+fn pk_of(raw: &str) -> AppResult<i64> {
+    raw.parse::<i64>().map_err(|_| AppError::not_found())
+}
+
+fn kind_of(row: &ImageRow) -> ProductType {
+    ProductType::parse(&row.product_type).unwrap_or(ProductType::Package)
+}
+
+fn image_out(state: &AppState, row: &ImageRow, base: &str) -> ImageOut {
+    ImageOut::new(row, base, state.config.tz_offset)
+}
+
+/// `{"image":["…"]}` plus any other field errors.
+fn invalid(mut errors: Errors, image: Option<ImageRejection>) -> AppError {
+    if let Some(rejection) = image {
+        errors.add("image", rejection.message());
+    }
+    AppError::Body(StatusCode::BAD_REQUEST, errors.into_value())
+}
+
+/// A broken multipart body: 413 when over the limit, else DRF's parse error.
+fn multipart_error(error: MultipartError) -> AppError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::Detail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body is too large.".into(),
+        )
+    } else {
+        AppError::bad_request(format!(
+            "Multipart form parse error - {}",
+            error.body_text()
+        ))
+    }
+}
+
+/// Removes a row's stored files (a missing file is fine; other failures are logged, not raised).
+async fn remove_files(state: &AppState, names: impl IntoIterator<Item = Option<String>>) {
+    for name in names.into_iter().flatten() {
+        let Some(stored) = StoredName::parse(&name) else {
+            tracing::warn!(file = %name, "not removing a file with an unexpected name");
+            continue;
+        };
+        if let Err(error) = state.uploads.storage.delete(Area::Products, &stored).await {
+            tracing::warn!(%error, file = %stored, "could not remove a product image file");
+        }
+    }
+}
+
+// ---- upload --------------------------------------------------------------------------------------
+
+/// The `image` part of an upload form.
+enum FilePart {
+    Missing,
+    NotAFile,
+    TooLarge,
+    Data(Bytes),
+}
+
+struct UploadForm {
+    fields: Value,
+    image: FilePart,
+}
+
+/// Reads the form. The file is read in chunks and dropped as soon as it passes 5 MB; the client's file
+/// name and content type are not kept.
+async fn read_upload_form(
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<UploadForm> {
+    let mut fields = Map::new();
+    let mut image = FilePart::Missing;
+    // Not a multipart body at all (JSON, a form without files…): there is no file.
+    if let Ok(mut multipart) = multipart {
+        while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+            let name = field.name().unwrap_or_default().to_string();
+            if name != "image" {
+                let value = field.text().await.map_err(multipart_error)?;
+                // The first value of a repeated key wins.
+                fields.entry(name).or_insert(Value::String(value));
+                continue;
+            }
+            if !matches!(image, FilePart::Missing) {
+                continue;
+            }
+            let Some(file_name) = field.file_name().map(str::to_string) else {
+                image = FilePart::NotAFile;
+                continue;
+            };
+            let mut data: Vec<u8> = Vec::new();
+            let mut too_large = false;
+            while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                if data.len() + chunk.len() > MAX_IMAGE_BYTES {
+                    too_large = true;
+                    break;
+                }
+                data.extend_from_slice(&chunk);
+            }
+            image = if too_large {
+                FilePart::TooLarge
+            } else if data.is_empty() && file_name.is_empty() {
+                // A file input left empty: browsers send a part with no name and no bytes.
+                FilePart::Missing
+            } else {
+                FilePart::Data(Bytes::from(data))
+            };
+        }
+    }
+    Ok(UploadForm {
+        fields: Value::Object(fields),
+        image,
+    })
+}
+
+/// The cheap checks, in the contract's order: present, a file, not empty, ≤ 5 MB, an accepted type.
+fn precheck(image: FilePart) -> Result<(Bytes, ImageType), ImageRejection> {
+    let bytes = match image {
+        FilePart::Missing => return Err(ImageRejection::NoFile),
+        FilePart::NotAFile => return Err(ImageRejection::NotAFile),
+        FilePart::TooLarge => return Err(ImageRejection::TooLarge),
+        FilePart::Data(bytes) => bytes,
+    };
+    let kind = accepted_type(&bytes)?;
+    Ok((bytes, kind))
+}
+
+fn too_many_images() -> AppError {
+    AppError::Error(
+        StatusCode::BAD_REQUEST,
+        "Maximum of 10 images allowed per product".into(),
+    )
+}
+
+/// `POST /api/admin/products/{type}/{id}/images/` → 201 ProductImage.
+async fn upload_image(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Path((raw_type, raw_id)): Path<(String, String)>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> AppResult<Response> {
+    let (kind, product_id) = product_path(&raw_type, &raw_id)?;
+    if !repo::exists(&state.db, kind, product_id).await? {
+        return Err(no_match(kind));
+    }
+    if images_repo::count_for(&state.db, kind, product_id).await? >= MAX_IMAGES {
+        return Err(too_many_images());
+    }
+    let form = read_upload_form(multipart).await?;
+
+    let mut errors = Errors::default();
+    let alt_text = text(
+        &form.fields,
+        "alt_text",
+        false,
+        Some(200),
+        true,
+        &mut errors,
+    );
+    let is_primary = boolean(&form.fields, "is_primary", &mut errors);
+    let order = match form.fields.get("order") {
+        // A multipart empty string is 0 (contract-A §4.6).
+        Some(Value::String(s)) if s.trim().is_empty() => Some(0),
+        _ => integer(&form.fields, "order", false, false, &mut errors).flatten(),
+    };
+    let (bytes, image_type) = match precheck(form.image) {
+        Ok(checked) => checked,
+        Err(rejection) => return Err(invalid(errors, Some(rejection))),
+    };
+    if !errors.is_empty() {
+        return Err(invalid(errors, None));
+    }
+    // Header check, full decode and thumbnail, on the image worker.
+    let decoded = {
+        let bytes = bytes.clone();
+        state
+            .uploads
+            .image_pool
+            .run(move || decode_and_thumbnail(&bytes, image_type))
+            .await?
+    };
+    let checked = decoded.map_err(|rejection| invalid(Errors::default(), Some(rejection)))?;
+
+    let name = StoredName::generate(image_type.extension());
+    let thumbnail = name.thumbnail();
+    let new = NewImage {
+        kind,
+        product_id,
+        file_name: name.to_string(),
+        thumbnail_name: Some(thumbnail.to_string()),
+        content_type: image_type.mime().to_string(),
+        size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+        alt_text: alt_text.unwrap_or_default(),
+        is_primary: is_primary.unwrap_or(false),
+        order,
+    };
+    // Store and record in a task of its own: a client that disconnects half-way cannot leave files
+    // without a row (or the reverse). Any failure removes what was written.
+    let task_state = state.clone();
+    let outcome = tokio::spawn(async move {
+        let state = task_state;
+        let storage = &state.uploads.storage;
+        storage.put(Area::Products, &name, bytes).await?;
+        if let Err(error) = storage
+            .put(Area::Products, &thumbnail, Bytes::from(checked.thumbnail))
+            .await
+        {
+            let _ = storage.delete(Area::Products, &name).await;
+            return Err(anyhow::Error::new(error));
+        }
+        let inserted = images_repo::insert(&state.db, &new, MAX_IMAGES).await;
+        if !matches!(inserted, Ok(Inserted::Row(_))) {
+            let _ = storage.delete(Area::Products, &name).await;
+            let _ = storage.delete(Area::Products, &thumbnail).await;
+        }
+        Ok(inserted?)
+    })
+    .await
+    .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("upload task failed")))?
+    .map_err(|e| AppError::Internal(e.context("storing a product image failed")))?;
+
+    let row = match outcome {
+        Inserted::Row(row) => row,
+        Inserted::NoProduct => return Err(no_match(kind)),
+        Inserted::LimitReached => return Err(too_many_images()),
+    };
+    crate::catalog::invalidate(&state, kind).await;
+    tracing::info!(
+        product_type = kind.as_str(),
+        product_id,
+        image_id = row.id,
+        width = checked.width,
+        height = checked.height,
+        by = admin.id,
+        "product image uploaded"
+    );
+    Ok((StatusCode::CREATED, Json(image_out(&state, &row, &base))).into_response())
+}
+
+// ---- reorder, set-primary ------------------------------------------------------------------------
+
+/// `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or the admin SPA's
+/// `{"image_ids":[…]}` (order = position, from 0) (D7). `None`: the format error.
+fn reorder_entries(body: &Value) -> Option<Vec<(i64, Option<i32>)>> {
+    let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get("image_ids")) {
+        (Some(Value::Array(items)), _) if !items.is_empty() => items
+            .iter()
+            .map(|entry| {
+                let id = entry.get("id").and_then(id_value)?;
+                match entry.get("order") {
+                    None | Some(Value::Null) => Some((id, None)),
+                    Some(order) => order_value(order).map(|order| (id, Some(order))),
+                }
+            })
+            .collect::<Option<_>>()?,
+        (None | Some(Value::Null), Some(ids)) => id_list(ids)
+            .ok()?
+            .into_iter()
+            .enumerate()
+            .map(|(position, id)| (id, i32::try_from(position).ok()))
+            .collect(),
+        _ => return None,
+    };
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// `PATCH /api/admin/products/images/reorder/` → `{"message":…,"items":[ProductImage… by order]}`.
+/// Every id must exist (a repeated id counts as missing), else nothing changes.
+async fn reorder_images(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Body(body): Body<Value>,
+) -> AppResult<Json<Value>> {
+    let entries = reorder_entries(&body)
+        .ok_or_else(|| AppError::Error(StatusCode::BAD_REQUEST, ITEMS_REQUIRED.into()))?;
+    let not_found =
+        || AppError::Error(StatusCode::NOT_FOUND, "One or more images not found".into());
+    let ids: Vec<i64> = entries.iter().map(|(id, _)| *id).collect();
+    let distinct: HashSet<i64> = ids.iter().copied().collect();
+    if distinct.len() != ids.len() {
+        return Err(not_found());
+    }
+    let found = images_repo::by_ids(&state.db, &ids).await?;
+    if found.len() != ids.len() {
+        return Err(not_found());
+    }
+    let changes: Vec<(i64, i32)> = entries
+        .iter()
+        .filter_map(|(id, order)| order.map(|o| (*id, o)))
+        .collect();
+    images_repo::reorder(&state.db, &changes).await?;
+    let mut rows = images_repo::by_ids(&state.db, &ids).await?;
+    rows.sort_by(|a, b| {
+        a.sort_order
+            .cmp(&b.sort_order)
+            .then(b.uploaded_at.cmp(&a.uploaded_at))
+            .then(b.id.cmp(&a.id))
+    });
+    let kinds: HashSet<ProductType> = rows.iter().map(kind_of).collect();
+    for kind in kinds {
+        crate::catalog::invalidate(&state, kind).await;
+    }
+    tracing::info!(
+        count = entries.len(),
+        by = admin.id,
+        "product images reordered"
+    );
+    let items: Vec<ImageOut> = rows.iter().map(|r| image_out(&state, r, &base)).collect();
+    Ok(Json(json!({
+        "message": format!("Successfully reordered {} images", entries.len()),
+        "items": items,
+    })))
+}
+
+/// `PATCH /api/admin/products/images/{pk}/set-primary/` → `{"message":…,"image":ProductImage}`.
+async fn set_primary(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Path(raw_pk): Path<String>,
+) -> AppResult<Json<Value>> {
+    let pk = pk_of(&raw_pk)?;
+    let changes = ImageChanges {
+        is_primary: Some(true),
+        ..ImageChanges::default()
+    };
+    let row = images_repo::update(&state.db, pk, &changes)
+        .await?
+        .ok_or_else(image_not_found)?;
+    crate::catalog::invalidate(&state, kind_of(&row)).await;
+    tracing::info!(image_id = pk, by = admin.id, "product image set as primary");
+    Ok(Json(json!({
+        "message": "Image set as primary successfully",
+        "image": image_out(&state, &row, &base),
+    })))
+}
+
+// ---- detail --------------------------------------------------------------------------------------
+
+/// `GET /api/admin/products/images/{pk}/` (public, as the viewset's `retrieve`).
+async fn image_detail(
+    State(state): State<AppState>,
+    BaseUrl(base): BaseUrl,
+    Path(raw_pk): Path<String>,
+) -> AppResult<Json<ImageOut>> {
+    let pk = pk_of(&raw_pk)?;
+    let row = images_repo::get(&state.db, pk)
+        .await?
+        .ok_or_else(image_not_found)?;
+    Ok(Json(image_out(&state, &row, &base)))
+}
+
+/// A PUT/PATCH body: JSON, a form, or multipart (text fields; a file part only marks `image` as sent).
+/// Returns the fields and whether an `image` key was present.
+async fn read_update_body(request: Request) -> AppResult<(Value, bool)> {
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            ct.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !multipart {
+        let Body(body) = Body::<Value>::from_request(request, &()).await?;
+        let has_image = body.get("image").is_some();
+        return Ok((body, has_image));
+    }
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|rejection| {
+            AppError::bad_request(format!(
+                "Multipart form parse error - {}",
+                rejection.body_text()
+            ))
+        })?;
+    let mut fields = Map::new();
+    let mut has_image = false;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "image" {
+            has_image = true;
+            continue;
+        }
+        let value = field.text().await.map_err(multipart_error)?;
+        fields.entry(name).or_insert(Value::String(value));
+    }
+    Ok((Value::Object(fields), has_image))
+}
+
+/// `PUT`/`PATCH /api/admin/products/images/{pk}/`: `alt_text`, `order`, `is_primary`. PUT is treated
+/// as PATCH (the admin SPA sends `{alt_text}` alone; contract-A §7.6); an `image` key is refused.
+async fn update_image(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Path(raw_pk): Path<String>,
+    request: Request,
+) -> AppResult<Json<ImageOut>> {
+    let pk = pk_of(&raw_pk)?;
+    let (body, has_image) = read_update_body(request).await?;
+    if images_repo::get(&state.db, pk).await?.is_none() {
+        return Err(image_not_found());
+    }
+    if has_image {
+        return Err(AppError::Error(
+            StatusCode::BAD_REQUEST,
+            "Cannot update image file. Delete and upload a new one instead.".into(),
+        ));
+    }
+    if let Some(errors) = not_a_dict(&body) {
+        return Err(AppError::Body(StatusCode::BAD_REQUEST, errors));
+    }
+    let mut errors = Errors::default();
+    let changes = ImageChanges {
+        alt_text: text(&body, "alt_text", false, Some(200), true, &mut errors),
+        order: integer(&body, "order", false, false, &mut errors).flatten(),
+        is_primary: boolean(&body, "is_primary", &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(invalid(errors, None));
+    }
+    let row = images_repo::update(&state.db, pk, &changes)
+        .await?
+        .ok_or_else(image_not_found)?;
+    crate::catalog::invalidate(&state, kind_of(&row)).await;
+    tracing::info!(image_id = pk, by = admin.id, "product image updated");
+    Ok(Json(image_out(&state, &row, &base)))
+}
+
+/// `DELETE /api/admin/products/images/{pk}/` → 204; the file and thumbnail go too, and a deleted
+/// primary hands over to the image with the lowest `order`.
+async fn delete_image(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    Path(raw_pk): Path<String>,
+) -> AppResult<StatusCode> {
+    let pk = pk_of(&raw_pk)?;
+    let row = images_repo::delete(&state.db, pk)
+        .await?
+        .ok_or_else(image_not_found)?;
+    remove_files(
+        &state,
+        [Some(row.file_name.clone()), row.thumbnail_name.clone()],
+    )
+    .await;
+    crate::catalog::invalidate(&state, kind_of(&row)).await;
+    tracing::info!(image_id = pk, by = admin.id, "product image deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- secure file ---------------------------------------------------------------------------------
+
+/// The caller from `Authorization: Bearer …`, else from `?token=` (D19: this route family only). A
+/// token that fails either way leaves the caller anonymous, as the original.
+async fn secure_file_user(
+    state: &AppState,
+    header_user: Option<User>,
+    token: Option<&str>,
+) -> AppResult<Option<User>> {
+    if header_user.is_some() {
+        return Ok(header_user);
+    }
+    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    let Ok(request) = axum::http::Request::builder()
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(())
+    else {
+        return Ok(None);
+    };
+    let (mut parts, ()) = request.into_parts();
+    let MaybeUser(user) = MaybeUser::from_request_parts(&mut parts, state).await?;
+    Ok(user)
+}
+
+/// `GET /api/secure-files/images/{image_id}/[?thumbnail=true][&token=…]`: any authenticated user.
+/// Anonymous → 403 `{"detail":"Authentication required"}` (JSON like every other `/api/` error,
+/// contract-A §7.22; the SPA's `<img>` never reads the body).
+async fn secure_image(
+    State(state): State<AppState>,
+    MaybeUser(header_user): MaybeUser,
+    Path(raw_id): Path<String>,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let params: Vec<(String, String)> = query
+        .as_deref()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let param = |key: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let user = secure_file_user(&state, header_user, param("token")).await?;
+    if user.is_none() {
+        return Err(AppError::Detail(
+            StatusCode::FORBIDDEN,
+            "Authentication required".into(),
+        ));
+    }
+    let image_not_found = || AppError::Detail(StatusCode::NOT_FOUND, "Image not found".into());
+    let id = raw_id.parse::<i64>().map_err(|_| image_not_found())?;
+    let row = images_repo::get(&state.db, id)
+        .await?
+        .ok_or_else(image_not_found)?;
+    let want_thumbnail = param("thumbnail").is_some_and(|v| {
+        let v = v.trim();
+        v.eq_ignore_ascii_case("true") || v == "1"
+    });
+    let (file, content_type) = match (&row.thumbnail_name, want_thumbnail) {
+        (Some(thumb), true) => (thumb.clone(), "image/jpeg".to_string()),
+        _ => (row.file_name.clone(), row.content_type.clone()),
+    };
+    let missing = || {
+        tracing::warn!(image_id = id, file = %file, "product image file is missing");
+        AppError::Detail(StatusCode::NOT_FOUND, "Image file not found".into())
+    };
+    let Some(name) = StoredName::parse(&file) else {
+        return Err(missing());
+    };
+    let object = state
+        .uploads
+        .storage
+        .get(Area::Products, &name)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reading a product image")))?
+        .ok_or_else(missing)?;
+    let content_type = HeaderValue::from_str(&content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"{name}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("inline"));
+    let mut response = Response::new(HttpBody::from_stream(object.body));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, content_type);
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(object.len));
+    h.insert(header::CONTENT_DISPOSITION, disposition);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // The admin SPA (another origin) embeds secure files in `<img>`; the token in the URL, not an
+    // ambient cookie, is what grants access, so cross-origin embedding exposes nothing more.
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reorder_accepts_both_formats() {
+        assert_eq!(
+            reorder_entries(&json!({"items": [{"id": 3, "order": 2}, {"id": "4"}]})),
+            Some(vec![(3, Some(2)), (4, None)])
+        );
+        assert_eq!(
+            reorder_entries(&json!({"image_ids": [9, 7]})),
+            Some(vec![(9, Some(0)), (7, Some(1))])
+        );
+        for bad in [
+            json!({}),
+            json!({"items": []}),
+            json!({"image_ids": []}),
+            json!({"items": [{"order": 1}]}),
+            json!({"items": "x"}),
+            json!({"image_ids": ["a"]}),
+        ] {
+            assert_eq!(reorder_entries(&bad), None, "{bad}");
+        }
+    }
 }

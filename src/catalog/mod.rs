@@ -4,15 +4,21 @@
 mod admin;
 pub mod demo;
 mod fields;
+pub mod fields_repo;
 mod images;
+pub mod images_repo;
 pub mod model;
 mod popular;
+pub mod popular_repo;
 pub mod public;
 pub mod repo;
 pub mod service;
 mod templates;
+pub mod templates_repo;
 
 use axum::Router;
+
+pub use fields::{DEFAULT_DOCUMENT_EXTENSIONS, extension_allowed};
 
 use crate::app::AppState;
 
@@ -28,8 +34,14 @@ pub fn router() -> Router<AppState> {
 
 use crate::catalog::model::ProductType;
 
-/// Drops what the catalog reads may have cached after a write to `kind`.
-pub async fn invalidate(_state: &AppState, _kind: ProductType) {}
+/// Drops what the public catalog reads cached for `kind` (lists, details, popular) after a write:
+/// targeted to that product type, never a flush (D21); other instances drop theirs too.
+pub async fn invalidate(state: &AppState, kind: ProductType) {
+    state
+        .cache
+        .invalidate_prefix(&format!("catalog:{}:", kind.plural()))
+        .await;
+}
 
 /// Removes stored image files after their rows are gone (a missing file is not an error).
 pub async fn remove_files(state: &AppState, files: Vec<String>) {

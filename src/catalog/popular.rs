@@ -1,9 +1,165 @@
-//! (being written)
+//! Popular flags (contract-A §4.7, contract-B §8.6): toggle and reorder the homepage's "popular"
+//! packages and campaigns. Admin role only (D14). Errors use `{"error":…}`.
 
-use axum::Router;
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::patch,
+};
+use serde_json::Value;
 
-use crate::app::AppState;
+use crate::{
+    app::AppState,
+    auth::AdminUser,
+    catalog::{
+        fields::id_list,
+        model::{ProductOut, ProductType},
+        popular_repo::{self, MAX_POPULAR, Toggled},
+        repo, service,
+    },
+    error::{AppError, AppResult},
+    extract::{BaseUrl, Body},
+};
 
+/// Literal `packages`/`campaigns` segments win over the `{product_type}/{id}/` admin routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route(
+            "/admin/products/packages/{pk}/toggle-popular/",
+            patch(toggle_package),
+        )
+        .route(
+            "/admin/products/campaigns/{pk}/toggle-popular/",
+            patch(toggle_campaign),
+        )
+        .route(
+            "/admin/products/packages/reorder-popular/",
+            patch(reorder_packages),
+        )
+        .route(
+            "/admin/products/campaigns/reorder-popular/",
+            patch(reorder_campaigns),
+        )
+}
+
+fn not_found(kind: ProductType) -> AppError {
+    AppError::Error(
+        StatusCode::NOT_FOUND,
+        format!("{} not found", kind.model_name()),
+    )
+}
+
+/// Flips the flag, then answers with the product's full read shape.
+async fn toggle(
+    state: &AppState,
+    kind: ProductType,
+    raw_pk: &str,
+    base: &str,
+    admin_id: i64,
+) -> AppResult<ProductOut> {
+    let id = raw_pk.parse::<i64>().map_err(|_| AppError::not_found())?;
+    match popular_repo::toggle(&state.db, kind, id).await? {
+        Toggled::NotFound => return Err(not_found(kind)),
+        Toggled::LimitReached => {
+            return Err(AppError::Error(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "Maximum {MAX_POPULAR} {} can be marked as popular. Please unmark one first.",
+                    kind.plural()
+                ),
+            ));
+        }
+        Toggled::Now(popular) => {
+            crate::catalog::invalidate(state, kind).await;
+            tracing::info!(
+                product_type = kind.as_str(),
+                id,
+                popular,
+                by = admin_id,
+                "popular flag toggled"
+            );
+        }
+    }
+    let row = repo::get(&state.db, kind, id)
+        .await?
+        .ok_or_else(|| not_found(kind))?;
+    Ok(service::render_one(state, kind, &row, base).await?)
+}
+
+async fn toggle_package(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Path(pk): Path<String>,
+) -> AppResult<Json<ProductOut>> {
+    Ok(Json(
+        toggle(&state, ProductType::Package, &pk, &base, admin.id).await?,
+    ))
+}
+
+async fn toggle_campaign(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Path(pk): Path<String>,
+) -> AppResult<Json<ProductOut>> {
+    Ok(Json(
+        toggle(&state, ProductType::Campaign, &pk, &base, admin.id).await?,
+    ))
+}
+
+/// `{"order":[id, …]}` → every popular product of the type (active or not), in the new order.
+async fn reorder(
+    state: &AppState,
+    kind: ProductType,
+    body: &Value,
+    base: &str,
+    admin_id: i64,
+) -> AppResult<Vec<ProductOut>> {
+    let ids = match body.get("order") {
+        Some(order @ Value::Array(list)) if !list.is_empty() => id_list(order).map_err(|_| {
+            AppError::Error(
+                StatusCode::BAD_REQUEST,
+                "Order must be a list of product ids".into(),
+            )
+        })?,
+        _ => {
+            return Err(AppError::Error(
+                StatusCode::BAD_REQUEST,
+                "Order array is required".into(),
+            ));
+        }
+    };
+    popular_repo::reorder(&state.db, kind, &ids).await?;
+    crate::catalog::invalidate(state, kind).await;
+    tracing::info!(
+        product_type = kind.as_str(),
+        by = admin_id,
+        "popular order changed"
+    );
+    let rows = repo::popular_all(&state.db, kind).await?;
+    Ok(service::render(state, kind, &rows, base).await?)
+}
+
+async fn reorder_packages(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Body(body): Body<Value>,
+) -> AppResult<Json<Vec<ProductOut>>> {
+    Ok(Json(
+        reorder(&state, ProductType::Package, &body, &base, admin.id).await?,
+    ))
+}
+
+async fn reorder_campaigns(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    BaseUrl(base): BaseUrl,
+    Body(body): Body<Value>,
+) -> AppResult<Json<Vec<ProductOut>>> {
+    Ok(Json(
+        reorder(&state, ProductType::Campaign, &body, &base, admin.id).await?,
+    ))
 }

@@ -67,7 +67,31 @@ fn page_number(raw: Option<&str>, count: i64) -> AppResult<i64> {
     Ok(page)
 }
 
+/// Cache keys of the public reads, all under `catalog:<plural>:` so a write to one product type
+/// drops exactly that type's entries ([`crate::catalog::invalidate`]). The base URL is part of the
+/// key because the cached shapes hold absolute URLs.
+pub fn cache_key(kind: ProductType, what: &str, base: &str) -> String {
+    format!("catalog:{}:{what}:{base}", kind.plural())
+}
+
 async fn list(
+    state: &AppState,
+    kind: ProductType,
+    base: &str,
+    raw_page: Option<&str>,
+) -> AppResult<Page<ProductOut>> {
+    let key = cache_key(kind, &format!("list:{}", raw_page.unwrap_or("1")), base);
+    state
+        .cache
+        .get_or_compute(
+            &key,
+            state.cache.default_ttl(),
+            list_uncached(state, kind, base, raw_page),
+        )
+        .await
+}
+
+async fn list_uncached(
     state: &AppState,
     kind: ProductType,
     base: &str,
@@ -112,8 +136,18 @@ async fn list_campaigns(
 }
 
 async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<Vec<ProductOut>> {
-    let rows = repo::popular_active(&state.db, kind).await?;
-    Ok(service::render(state, kind, &rows, base).await?)
+    let compute = async {
+        let rows = repo::popular_active(&state.db, kind).await?;
+        Ok::<_, AppError>(service::render(state, kind, &rows, base).await?)
+    };
+    state
+        .cache
+        .get_or_compute(
+            &cache_key(kind, "popular", base),
+            state.cache.default_ttl(),
+            compute,
+        )
+        .await
 }
 
 async fn popular_packages(

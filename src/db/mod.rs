@@ -148,12 +148,24 @@ impl Db {
                     .map_err(|e| DbError::Directory(display_dir(parent), e))?;
             }
             // The writer first, so that the file exists (and is in WAL mode) before readers open it.
-            let write = SqlitePoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(acquire_timeout)
-                .connect_with(options.clone())
-                .await
-                .map_err(DbError::Connect)?;
+            // Two processes opening a new file together can race on the switch to WAL, which SQLite
+            // answers with "database is locked" without waiting: try again briefly.
+            let mut attempt = 0;
+            let write = loop {
+                match SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(acquire_timeout)
+                    .connect_with(options.clone())
+                    .await
+                {
+                    Ok(pool) => break pool,
+                    Err(error) if attempt < 20 && is_locked(&error) => {
+                        attempt += 1;
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    Err(error) => return Err(DbError::Connect(error)),
+                }
+            };
             let read = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(2))
                 .acquire_timeout(acquire_timeout)
@@ -245,6 +257,11 @@ async fn lock_file(db_path: &Path) -> Result<std::fs::File, DbError> {
     .await
     .map_err(|e| DbError::Directory(shown.clone(), std::io::Error::other(e)))?
     .map_err(|e| DbError::Directory(shown, e))
+}
+
+fn is_locked(error: &sqlx::Error) -> bool {
+    let text = error.to_string();
+    text.contains("database is locked") || text.contains("busy")
 }
 
 fn display_dir(p: &Path) -> String {

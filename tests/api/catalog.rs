@@ -536,3 +536,120 @@ async fn product_image_list_checks_type_and_product() {
         json!({"detail": "No Campaign matches the given query."})
     );
 }
+
+/// A write is visible on the next public read: on the same instance at once, and on another
+/// instance sharing the database (and Redis, when configured) within a second.
+#[tokio::test]
+async fn writes_are_never_served_stale() {
+    let redis = std::env::var("TEST_REDIS_URL").ok();
+    let mut setups: Vec<Vec<(String, String)>> = vec![vec![]];
+    if let Some(url) = &redis {
+        let prefix = format!("ec-cat-{}:", uuid::Uuid::new_v4().simple());
+        setups.push(vec![
+            ("REDIS_URL".into(), url.clone()),
+            ("REDIS_KEY_PREFIX".into(), prefix),
+        ]);
+    }
+    for backend in backends() {
+        for vars in &setups {
+            let vars: Vec<(&str, &str)> =
+                vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let db = crate::helpers::TestDb::new(backend).await;
+            let a = electioncart::AppState::build(crate::helpers::test_config(&db.url, &vars))
+                .await
+                .expect("a");
+            let b = electioncart::AppState::build(crate::helpers::test_config(&db.url, &vars))
+                .await
+                .expect("b");
+            let (ra, rb) = (
+                electioncart::build_router(a.clone()),
+                electioncart::build_router(b.clone()),
+            );
+            let admin_user = electioncart::auth::repo::create(
+                &a.db,
+                &electioncart::auth::model::NewUser {
+                    username: "cache-admin".into(),
+                    password_hash: "!".into(),
+                    phone_number: None,
+                    firebase_uid: None,
+                    role: Role::Admin,
+                },
+            )
+            .await
+            .expect("admin");
+            let token = a.jwt.issue(&admin_user).expect("token");
+            let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
+            let created = crate::helpers::send(
+                &ra,
+                authed(
+                    json_request(
+                        "POST",
+                        "/api/admin/products/package/",
+                        package_body("Before"),
+                    ),
+                    &token,
+                ),
+            )
+            .await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+            let id = created.json()["id"].as_i64().expect("id");
+            // Warm both instances' caches.
+            for router in [&ra, &rb] {
+                for _ in 0..2 {
+                    let list = crate::helpers::send(router, get("/api/packages/"))
+                        .await
+                        .json();
+                    assert_eq!(list["results"][0]["name"], "Before");
+                    let detail = crate::helpers::send(router, get(&format!("/api/packages/{id}/")))
+                        .await
+                        .json();
+                    assert_eq!(detail["name"], "Before");
+                }
+            }
+            assert!(
+                a.cache.stats().hits > 0,
+                "the second read was a cache hit: {:?}",
+                a.cache.stats()
+            );
+            // Update through instance B.
+            let r = crate::helpers::send(
+                &rb,
+                authed(
+                    json_request(
+                        "PUT",
+                        &format!("/api/admin/products/package/{id}/update/"),
+                        json!({"name": "After", "price": 1, "description": "d"}),
+                    ),
+                    &token,
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::OK);
+            // B at once.
+            let list = crate::helpers::send(&rb, get("/api/packages/"))
+                .await
+                .json();
+            assert_eq!(list["results"][0]["name"], "After", "{backend:?} {vars:?}");
+            // A within a second.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            loop {
+                let list = crate::helpers::send(&ra, get("/api/packages/"))
+                    .await
+                    .json();
+                let detail = crate::helpers::send(&ra, get(&format!("/api/packages/{id}/")))
+                    .await
+                    .json();
+                if list["results"][0]["name"] == "After" && detail["name"] == "After" {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "instance A still serves the old name after 1 s ({backend:?} {vars:?})"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            a.db.close().await;
+            b.db.close().await;
+        }
+    }
+}

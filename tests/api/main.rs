@@ -4,11 +4,16 @@
 
 mod auth;
 mod blackbox;
+mod cache;
 mod catalog;
 mod cli;
 mod database;
 mod faults;
+mod fields;
 mod health;
 mod helpers;
+mod images;
 mod platform;
+mod popular;
 mod ratelimit;
+mod templates;

@@ -1,0 +1,41 @@
+//! Uploaded files (D19): a storage interface with a local-disk implementation ([`storage`]), magic-byte
+//! sniffing ([`sniff`]), image validation and thumbnails ([`images`]), and the public `/media/products/…`
+//! route ([`media`]).
+//!
+//! Files are stored under names the server generates (`<uuid v4 hex>.<ext of the sniffed type>`,
+//! thumbnails `thumb_<hex>.jpg`); the client's file name and content type are never used.
+
+pub mod images;
+pub mod media;
+pub mod sniff;
+pub mod storage;
+
+use std::sync::Arc;
+
+pub use media::router as media_router;
+pub use storage::{Area, LocalDisk, Storage, StoredName, StoredObject};
+
+use crate::{blocking::BlockingPool, config::Config};
+
+/// What the upload features share: where files go, and the worker that decodes images.
+#[derive(Debug, Clone)]
+pub struct Uploads {
+    pub storage: Arc<dyn Storage>,
+    /// Image decoding and thumbnailing run here, off the async runtime. One thread: a decode of an
+    /// image at the pixel cap holds a few hundred MiB, so uploads are decoded one at a time (the others
+    /// wait asynchronously), which bounds both CPU (one core stays free, DESIGN §10) and memory.
+    pub image_pool: BlockingPool,
+}
+
+impl Uploads {
+    pub fn new(config: &Config) -> Self {
+        Self::with_storage(Arc::new(LocalDisk::new(config.media_root.clone())))
+    }
+
+    pub fn with_storage(storage: Arc<dyn Storage>) -> Self {
+        Self {
+            storage,
+            image_pool: BlockingPool::new("images", 1, 16),
+        }
+    }
+}
