@@ -1047,8 +1047,32 @@ async fn run(settings: Settings) -> Result<()> {
         }
     }
     print_table(&rows);
+    print_cache_stats(&server).await;
     server.stop();
     Ok(())
+}
+
+/// The server's cache counters after the run (from `/health/`), with the hit rate.
+async fn print_cache_stats(server: &Server) {
+    let ctx = SetupCtx { addr: server.addr };
+    let Ok((_, body)) = ctx.request(Method::GET, "/health/", &[], None).await else {
+        return;
+    };
+    let Ok(health) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return;
+    };
+    let cache = &health["cache"];
+    let hits = cache["hits"].as_u64().unwrap_or(0);
+    let misses = cache["misses"].as_u64().unwrap_or(0);
+    let rate = if hits + misses > 0 {
+        100.0 * hits as f64 / (hits + misses) as f64
+    } else {
+        0.0
+    };
+    println!(
+        "cache: tier={} enabled={} hits={hits} misses={misses} hit rate={rate:.2}% (includes the health probes' own lookups, if any)",
+        cache["tier"], cache["enabled"]
+    );
 }
 
 /// Loads the demo catalog (3 packages, 4 campaigns) into the server's database with the same binary.
