@@ -386,6 +386,22 @@ async fn disabled_cache_always_computes() {
 /// other on its very next read.
 #[tokio::test]
 async fn two_instances_share_the_sql_tier() {
+    // Without Redis each instance keeps a copy for at most 1 s: another instance's write shows
+    // within that bound (its own writes at once).
+    async fn within_a_second(cache: &electioncart::cache::Cache, key: &str, want: Option<&str>) {
+        let deadline = std::time::Instant::now() + Duration::from_millis(1500);
+        loop {
+            let got = cache.get::<String>(key).await;
+            if got.as_deref() == want {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still {got:?}, wanted {want:?} after 1.5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     for backend in backends() {
         let db = TestDb::new(backend).await;
         let a = state_on(&db.url, &[]).await;
@@ -393,10 +409,17 @@ async fn two_instances_share_the_sql_tier() {
         let key = format!("{}shared", namespace());
         a.cache.set(&key, "one", TTL).await;
         assert_eq!(b.cache.get::<String>(&key).await.as_deref(), Some("one"));
+        assert_eq!(a.cache.get::<String>(&key).await.as_deref(), Some("one"));
         a.cache.set(&key, "two", TTL).await;
-        assert_eq!(b.cache.get::<String>(&key).await.as_deref(), Some("two"));
+        assert_eq!(
+            a.cache.get::<String>(&key).await.as_deref(),
+            Some("two"),
+            "own write at once"
+        );
+        within_a_second(&b.cache, &key, Some("two")).await;
         a.cache.invalidate(&key).await;
-        assert_eq!(b.cache.get::<String>(&key).await, None, "{backend:?}");
+        assert_eq!(a.cache.get::<String>(&key).await, None, "{backend:?}");
+        within_a_second(&b.cache, &key, None).await;
         a.db.close().await;
         b.db.close().await;
     }
