@@ -179,11 +179,25 @@ async fn detail(
     base: &str,
 ) -> AppResult<ProductOut> {
     let id: i64 = raw_id.parse().map_err(|_| AppError::not_found())?;
-    let row = repo::get(&state.db, kind, id)
+    // `None` (missing or inactive) is cached too, so probing ids costs no queries.
+    let compute = async {
+        let Some(row) = repo::get(&state.db, kind, id)
+            .await?
+            .filter(|r| r.is_active)
+        else {
+            return Ok::<_, AppError>(None);
+        };
+        Ok(Some(service::render_one(state, kind, &row, base).await?))
+    };
+    state
+        .cache
+        .get_or_compute(
+            &cache_key(kind, &format!("detail:{id}"), base),
+            state.cache.default_ttl(),
+            compute,
+        )
         .await?
-        .filter(|r| r.is_active)
-        .ok_or_else(|| no_match(kind))?;
-    Ok(service::render_one(state, kind, &row, base).await?)
+        .ok_or_else(|| no_match(kind))
 }
 
 async fn package_detail(

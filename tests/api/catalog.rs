@@ -653,3 +653,56 @@ async fn writes_are_never_served_stale() {
         }
     }
 }
+
+/// Cached reads follow every kind of write: status toggles, popular flags, deletes.
+#[tokio::test]
+async fn cached_reads_follow_toggles_popular_and_deletes() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let admin = admin(&app).await;
+    let id = create_package(&app, &admin, package_body("Cached"))
+        .await
+        .json()["id"]
+        .as_i64()
+        .expect("id");
+    let detail = format!("/api/packages/{id}/");
+    assert_eq!(app.get(&detail).await.status, StatusCode::OK);
+    assert_eq!(app.get(&detail).await.status, StatusCode::OK, "now cached");
+    assert_eq!(app.get("/api/packages/popular/").await.json(), json!([]));
+    let patch = |path: String| {
+        authed(
+            Request::patch(path).body(Body::empty()).expect("request"),
+            &admin.token,
+        )
+    };
+    let r = app
+        .request(patch(format!(
+            "/api/admin/products/packages/{id}/toggle-popular/"
+        )))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(app.get("/api/packages/popular/").await.json()[0]["id"], id);
+    assert_eq!(app.get(&detail).await.json()["is_popular"], true);
+    app.request(patch(format!(
+        "/api/admin/products/package/{id}/toggle-status/"
+    )))
+    .await;
+    assert_eq!(app.get(&detail).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/packages/").await.json()["count"], 0);
+    app.request(patch(format!(
+        "/api/admin/products/package/{id}/toggle-status/"
+    )))
+    .await;
+    assert_eq!(app.get(&detail).await.status, StatusCode::OK);
+    let r = app
+        .request(authed(
+            Request::delete(format!("/api/admin/products/package/{id}/delete/"))
+                .body(Body::empty())
+                .expect("request"),
+            &admin.token,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get(&detail).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/packages/popular/").await.json(), json!([]));
+    assert!(app.state.cache.stats().hits > 0);
+}
