@@ -1,13 +1,17 @@
 //! Public catalog: `/api/packages/`, `/api/campaigns/` (envelope, 20 per page), details, `popular/`,
 //! and `/api/products/{type}/{id}/images/`. Anonymous; a bad token is simply ignored (D13).
 
+use std::future::Future;
+
 use axum::{
     Json, Router,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::{
     app::AppState,
@@ -74,21 +78,48 @@ pub fn cache_key(kind: ProductType, what: &str, base: &str) -> String {
     format!("catalog:{}:{what}:{base}", kind.plural())
 }
 
+/// A rendered JSON body as cached: served as stored, never decoded and re-encoded.
+type Rendered = Box<RawValue>;
+
+fn render_json<T: Serialize>(value: &T) -> AppResult<Rendered> {
+    serde_json::value::to_raw_value(value)
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering a catalog body")))
+}
+
+/// The cached body of `key`, computed (and rendered once) on a miss.
+async fn cached<T, F>(state: &AppState, key: &str, compute: F) -> AppResult<Rendered>
+where
+    T: Serialize,
+    F: Future<Output = AppResult<T>>,
+{
+    state
+        .cache
+        .get_or_compute(key, state.cache.default_ttl(), async {
+            render_json(&compute.await?)
+        })
+        .await
+}
+
+fn json_response(body: &RawValue) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.get().to_owned(),
+    )
+        .into_response()
+}
+
 async fn list(
     state: &AppState,
     kind: ProductType,
     base: &str,
     raw_page: Option<&str>,
-) -> AppResult<Page<ProductOut>> {
+) -> AppResult<Response> {
     let key = cache_key(kind, &format!("list:{}", raw_page.unwrap_or("1")), base);
-    state
-        .cache
-        .get_or_compute(
-            &key,
-            state.cache.default_ttl(),
-            list_uncached(state, kind, base, raw_page),
-        )
-        .await
+    let body = cached(state, &key, list_uncached(state, kind, base, raw_page)).await?;
+    Ok(json_response(&body))
 }
 
 async fn list_uncached(
@@ -119,49 +150,39 @@ async fn list_packages(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     Query(q): Query<PageQuery>,
-) -> AppResult<Json<Page<ProductOut>>> {
-    Ok(Json(
-        list(&state, ProductType::Package, &base, q.page.as_deref()).await?,
-    ))
+) -> AppResult<Response> {
+    list(&state, ProductType::Package, &base, q.page.as_deref()).await
 }
 
 async fn list_campaigns(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     Query(q): Query<PageQuery>,
-) -> AppResult<Json<Page<ProductOut>>> {
-    Ok(Json(
-        list(&state, ProductType::Campaign, &base, q.page.as_deref()).await?,
-    ))
+) -> AppResult<Response> {
+    list(&state, ProductType::Campaign, &base, q.page.as_deref()).await
 }
 
-async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<Vec<ProductOut>> {
+async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<Response> {
     let compute = async {
         let rows = repo::popular_active(&state.db, kind).await?;
         Ok::<_, AppError>(service::render(state, kind, &rows, base).await?)
     };
-    state
-        .cache
-        .get_or_compute(
-            &cache_key(kind, "popular", base),
-            state.cache.default_ttl(),
-            compute,
-        )
-        .await
+    let body = cached(state, &cache_key(kind, "popular", base), compute).await?;
+    Ok(json_response(&body))
 }
 
 async fn popular_packages(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
-) -> AppResult<Json<Vec<ProductOut>>> {
-    Ok(Json(popular(&state, ProductType::Package, &base).await?))
+) -> AppResult<Response> {
+    popular(&state, ProductType::Package, &base).await
 }
 
 async fn popular_campaigns(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
-) -> AppResult<Json<Vec<ProductOut>>> {
-    Ok(Json(popular(&state, ProductType::Campaign, &base).await?))
+) -> AppResult<Response> {
+    popular(&state, ProductType::Campaign, &base).await
 }
 
 /// `{"detail":"No Package matches the given query."}`.
@@ -177,9 +198,9 @@ async fn detail(
     kind: ProductType,
     raw_id: &str,
     base: &str,
-) -> AppResult<ProductOut> {
+) -> AppResult<Response> {
     let id: i64 = raw_id.parse().map_err(|_| AppError::not_found())?;
-    // `None` (missing or inactive) is cached too, so probing ids costs no queries.
+    // Missing or inactive is cached too (as `null`), so probing ids costs no queries.
     let compute = async {
         let Some(row) = repo::get(&state.db, kind, id)
             .await?
@@ -189,35 +210,32 @@ async fn detail(
         };
         Ok(Some(service::render_one(state, kind, &row, base).await?))
     };
-    state
-        .cache
-        .get_or_compute(
-            &cache_key(kind, &format!("detail:{id}"), base),
-            state.cache.default_ttl(),
-            compute,
-        )
-        .await?
-        .ok_or_else(|| no_match(kind))
+    let body = cached(
+        state,
+        &cache_key(kind, &format!("detail:{id}"), base),
+        compute,
+    )
+    .await?;
+    if body.get() == "null" {
+        return Err(no_match(kind));
+    }
+    Ok(json_response(&body))
 }
 
 async fn package_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
-) -> AppResult<Json<ProductOut>> {
-    Ok(Json(
-        detail(&state, ProductType::Package, &id, &base).await?,
-    ))
+) -> AppResult<Response> {
+    detail(&state, ProductType::Package, &id, &base).await
 }
 
 async fn campaign_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
-) -> AppResult<Json<ProductOut>> {
-    Ok(Json(
-        detail(&state, ProductType::Campaign, &id, &base).await?,
-    ))
+) -> AppResult<Response> {
+    detail(&state, ProductType::Campaign, &id, &base).await
 }
 
 /// `{"error":"Invalid product type. Must be \"package\" or \"campaign\""}`.
