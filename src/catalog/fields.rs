@@ -288,6 +288,31 @@ pub(super) fn id_list(value: &Value) -> Result<Vec<i64>, String> {
         .collect()
 }
 
+/// `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or the admin SPA's
+/// `{"<ids_key>":[…]}` (`image_ids`, `item_ids`) (order = position, from 0) (D7).
+pub(super) fn reorder_entries(body: &Value, ids_key: &str) -> Option<Vec<(i64, Option<i32>)>> {
+    let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get(ids_key)) {
+        (Some(Value::Array(items)), _) if !items.is_empty() => items
+            .iter()
+            .map(|entry| {
+                let id = entry.get("id").and_then(id_value)?;
+                match entry.get("order") {
+                    None | Some(Value::Null) => Some((id, None)),
+                    Some(order) => order_value(order).map(|order| (id, Some(order))),
+                }
+            })
+            .collect::<Option<_>>()?,
+        (None | Some(Value::Null), Some(ids)) => id_list(ids)
+            .ok()?
+            .into_iter()
+            .enumerate()
+            .map(|(position, id)| (id, i32::try_from(position).ok()))
+            .collect(),
+        _ => return None,
+    };
+    (!entries.is_empty()).then_some(entries)
+}
+
 /// An integer id (`3` or `"3"`).
 pub(super) fn id_value(value: &Value) -> Option<i64> {
     parse_int(value).ok().and_then(|n| i64::try_from(n).ok())

@@ -29,7 +29,7 @@ use crate::{
     app::AppState,
     auth::{AdminUser, MaybeUser, model::User},
     catalog::{
-        fields::{Errors, boolean, id_list, id_value, integer, not_a_dict, order_value, text},
+        fields::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
         images_repo::{self, ImageChanges, Inserted, NewImage},
         model::{ImageOut, ImageRow, ProductType},
         public::{no_match, product_path},
@@ -325,31 +325,6 @@ async fn upload_image(
 
 // ---- reorder, set-primary ------------------------------------------------------------------------
 
-/// `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or the admin SPA's
-/// `{"image_ids":[…]}` (order = position, from 0) (D7). `None`: the format error.
-fn reorder_entries(body: &Value) -> Option<Vec<(i64, Option<i32>)>> {
-    let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get("image_ids")) {
-        (Some(Value::Array(items)), _) if !items.is_empty() => items
-            .iter()
-            .map(|entry| {
-                let id = entry.get("id").and_then(id_value)?;
-                match entry.get("order") {
-                    None | Some(Value::Null) => Some((id, None)),
-                    Some(order) => order_value(order).map(|order| (id, Some(order))),
-                }
-            })
-            .collect::<Option<_>>()?,
-        (None | Some(Value::Null), Some(ids)) => id_list(ids)
-            .ok()?
-            .into_iter()
-            .enumerate()
-            .map(|(position, id)| (id, i32::try_from(position).ok()))
-            .collect(),
-        _ => return None,
-    };
-    (!entries.is_empty()).then_some(entries)
-}
-
 /// `PATCH /api/admin/products/images/reorder/` → `{"message":…,"items":[ProductImage… by order]}`.
 /// Every id must exist (a repeated id counts as missing), else nothing changes.
 async fn reorder_images(
@@ -358,7 +333,7 @@ async fn reorder_images(
     BaseUrl(base): BaseUrl,
     Body(body): Body<Value>,
 ) -> AppResult<Json<Value>> {
-    let entries = reorder_entries(&body)
+    let entries = reorder_entries(&body, "image_ids")
         .ok_or_else(|| AppError::Error(StatusCode::BAD_REQUEST, ITEMS_REQUIRED.into()))?;
     let not_found =
         || AppError::Error(StatusCode::NOT_FOUND, "One or more images not found".into());
@@ -646,11 +621,14 @@ mod tests {
     #[test]
     fn reorder_accepts_both_formats() {
         assert_eq!(
-            reorder_entries(&json!({"items": [{"id": 3, "order": 2}, {"id": "4"}]})),
+            reorder_entries(
+                &json!({"items": [{"id": 3, "order": 2}, {"id": "4"}]}),
+                "image_ids"
+            ),
             Some(vec![(3, Some(2)), (4, None)])
         );
         assert_eq!(
-            reorder_entries(&json!({"image_ids": [9, 7]})),
+            reorder_entries(&json!({"image_ids": [9, 7]}), "image_ids"),
             Some(vec![(9, Some(0)), (7, Some(1))])
         );
         for bad in [
@@ -661,7 +639,7 @@ mod tests {
             json!({"items": "x"}),
             json!({"image_ids": ["a"]}),
         ] {
-            assert_eq!(reorder_entries(&bad), None, "{bad}");
+            assert_eq!(reorder_entries(&bad, "image_ids"), None, "{bad}");
         }
     }
 }

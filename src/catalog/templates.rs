@@ -17,7 +17,7 @@ use crate::{
     app::AppState,
     auth::AdminUser,
     catalog::{
-        fields::{Errors, boolean, id_list, id_value, integer, not_a_dict, order_value, text},
+        fields::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
         public::{no_match, product_path},
         repo,
         templates_repo::{self, NewTemplate, TemplateChanges, TemplateRow},
@@ -258,38 +258,13 @@ async fn delete_template(
 const ITEMS_REQUIRED: &str =
     "Items array is required with format: [{\"id\": 1, \"order\": 0}, ...]";
 
-/// `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or the admin SPA's
-/// `{"item_ids":[…]}` (order = position, from 0) (D7).
-fn reorder_entries(body: &Value) -> Option<Vec<(i64, Option<i32>)>> {
-    let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get("item_ids")) {
-        (Some(Value::Array(items)), _) if !items.is_empty() => items
-            .iter()
-            .map(|entry| {
-                let id = entry.get("id").and_then(id_value)?;
-                match entry.get("order") {
-                    None | Some(Value::Null) => Some((id, None)),
-                    Some(order) => order_value(order).map(|order| (id, Some(order))),
-                }
-            })
-            .collect::<Option<_>>()?,
-        (None | Some(Value::Null), Some(ids)) => id_list(ids)
-            .ok()?
-            .into_iter()
-            .enumerate()
-            .map(|(position, id)| (id, i32::try_from(position).ok()))
-            .collect(),
-        _ => return None,
-    };
-    (!entries.is_empty()).then_some(entries)
-}
-
 /// `PATCH /admin/products/checklist-template/reorder/` → `{"message":…,"items":[… by order]}`.
 async fn reorder_templates(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     Body(body): Body<Value>,
 ) -> AppResult<Json<Value>> {
-    let entries = reorder_entries(&body)
+    let entries = reorder_entries(&body, "item_ids")
         .ok_or_else(|| AppError::Error(StatusCode::BAD_REQUEST, ITEMS_REQUIRED.into()))?;
     let rows = templates_repo::reorder(&state.db, &entries)
         .await?
