@@ -493,3 +493,44 @@ async fn every_response_has_a_request_id() {
         );
     }
 }
+
+/// Every route the OpenAPI document lists is served (not the router's 404 or a 405).
+#[tokio::test]
+async fn openapi_routes_are_all_served() {
+    let app = sqlite_app(&[]).await;
+    let admin = crate::helpers::create_user(
+        &app,
+        "openapi-admin",
+        "openapi-admin-pass",
+        electioncart::auth::model::Role::Admin,
+    )
+    .await;
+    let token = crate::helpers::token_for(&app, &admin);
+    let doc = app.get("/api/openapi.json").await.json();
+    for (verb, path, _, _) in electioncart::openapi::ROUTES {
+        let concrete = path
+            .replace("{product_type}", "package")
+            .replace("{product_id}", "1")
+            .replace("{id}", "1");
+        let request = crate::helpers::authed(
+            crate::helpers::json_request(&verb.to_uppercase(), &concrete, serde_json::json!({})),
+            &token,
+        );
+        let r = app
+            .request(crate::helpers::from_peer(
+                request,
+                &crate::helpers::random_ip(),
+            ))
+            .await;
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{verb} {path}");
+        assert!(
+            !(r.status == StatusCode::NOT_FOUND && r.text() == r#"{"detail":"Not found."}"#),
+            "{verb} {path} is not routed"
+        );
+        assert!(r.status.as_u16() < 500, "{verb} {path}: {}", r.status);
+        assert!(
+            doc["paths"][path].get(*verb).is_some(),
+            "{verb} {path} missing from the document"
+        );
+    }
+}
