@@ -8,8 +8,9 @@ use axum::Json;
 use utoipa::{
     OpenApi,
     openapi::{
-        Required,
+        Content, Required,
         path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn},
+        request_body::RequestBodyBuilder,
         response::ResponseBuilder,
         schema::{ObjectBuilder, Type},
     },
@@ -335,6 +336,17 @@ pub fn document() -> utoipa::openapi::OpenApi {
             )
             .response("403", ResponseBuilder::new().description("Not allowed"))
             .response("404", ResponseBuilder::new().description("Not found"));
+        if matches!(*verb, "post" | "put" | "patch") && !path.ends_with("/images/") {
+            // A JSON object (the field rules are in the contract; the server validates them).
+            operation = operation.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        Content::new(Some(ObjectBuilder::new().schema_type(Type::Object))),
+                    )
+                    .build(),
+            ));
+        }
         for name in path_params(path) {
             operation = operation.parameter(
                 ParameterBuilder::new()
