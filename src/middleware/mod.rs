@@ -48,9 +48,10 @@ pub fn apply(router: Router, state: &AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(make_span)
                 .on_request(())
-                .on_response(on_response)
+                .on_response(())
                 .on_failure(()),
         )
+        .layer(axum::middleware::from_fn(access_log))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(from_fn_with_state(state.clone(), security_headers::apply))
         .layer(from_fn_with_state(state.clone(), error_pages::render))
@@ -118,14 +119,22 @@ fn make_span(request: &Request<Body>) -> Span {
     )
 }
 
-fn on_response(response: &Response<Body>, latency: Duration, _span: &Span) {
+/// One access-log line per request, inside the request span (method, path, redacted query, request
+/// id). Health probes are logged at DEBUG only, so uptime checks don't flood the log (E12).
+async fn access_log(request: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
+    let quiet = request.uri().path().starts_with("/health");
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
     let status = response.status().as_u16();
-    let latency_ms = latency.as_secs_f64() * 1000.0;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
         tracing::warn!(status, latency_ms, "response");
+    } else if quiet {
+        tracing::debug!(status, latency_ms, "response");
     } else {
         tracing::info!(status, latency_ms, "response");
     }
+    response
 }
 
 /// `?token=…` (secure-file links) never reaches a log line (D19).
