@@ -2,8 +2,9 @@
 //! random loopback port, never the machine's shared server. The private server is stopped (by its
 //! own `pg_ctl`, i.e. its postmaster pid) when the test ends, whatever happens.
 //!
-//! The PostgreSQL server binaries are required: without them these tests fail, unless
-//! `SKIP_PG_FAULT_TESTS=1` is set.
+//! The PostgreSQL server binaries are required in CI and whenever `TEST_DATABASE_URL`/`TEST_REDIS_URL`
+//! is set: without them these tests fail. On a fresh machine with only Rust (none of those set) they
+//! report that they skipped; `SKIP_PG_FAULT_TESTS=1` skips them explicitly.
 
 use std::{
     fs::File,
@@ -77,6 +78,12 @@ impl PgServer {
             Some(bindir) => Some(Self::start(bindir)),
             None if std::env::var(SKIP_VAR).is_ok_and(|v| v.trim() == "1") => {
                 eprintln!("SKIPPED: PostgreSQL server binaries not found and {SKIP_VAR}=1 is set");
+                None
+            }
+            None if !crate::helpers::fault_binaries_required() => {
+                eprintln!(
+                    "SKIPPED: PostgreSQL server binaries not found (required when CI or TEST_* is set)"
+                );
                 None
             }
             None => panic!(

@@ -353,6 +353,35 @@ pub struct OwnRedis {
     pub port: u16,
 }
 
+/// Whether the fault tests' server binaries (`redis-server`, PostgreSQL's `initdb`/`pg_ctl`) must
+/// be present: in CI (`CI` set) and whenever real services are configured (`TEST_DATABASE_URL`,
+/// `TEST_REDIS_URL`). On a fresh machine with only Rust, those tests report that they skipped.
+pub fn fault_binaries_required() -> bool {
+    let set =
+        |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty() && v != "false" && v != "0");
+    set("CI") || set("TEST_DATABASE_URL") || set("TEST_REDIS_URL")
+}
+
+pub fn redis_server_binary() -> Option<&'static str> {
+    ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+/// `true` when a Redis fault test can run; `false` (after saying so) when it must be skipped.
+/// Panics when the binary is missing but required (see [`fault_binaries_required`]).
+pub fn redis_fault_test_can_run() -> bool {
+    if redis_server_binary().is_some() {
+        return true;
+    }
+    assert!(
+        !fault_binaries_required(),
+        "redis-server is not installed: the Redis fault tests need it (CI installs it)"
+    );
+    eprintln!("SKIPPED: redis-server is not installed (required when CI or TEST_* is set)");
+    false
+}
+
 impl OwnRedis {
     /// Starts `redis-server` on a free port.
     pub fn start_any() -> Self {
@@ -360,12 +389,9 @@ impl OwnRedis {
     }
 
     pub fn start(port: u16) -> Self {
-        let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect(
-                "redis-server is not installed: the Redis fault tests need it (CI installs it)",
-            );
+        let binary = redis_server_binary().expect(
+            "redis-server is not installed: the Redis fault tests need it (CI installs it)",
+        );
         let child = std::process::Command::new(binary)
             .args([
                 "--port",
