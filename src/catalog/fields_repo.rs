@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 use crate::{
     catalog::model::ProductType,
     db::{Db, now},
-    db_read, db_tx, db_write,
+    db_read, db_write,
 };
 
 /// One `resource_field_definitions` row (`sort_order` is the contract's `order`).
@@ -204,47 +204,25 @@ pub async fn update(
     }
 }
 
-/// The outcome of a delete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deleted {
-    Yes,
-    NotFound,
-    /// Rows elsewhere (customer submissions) still reference the definition.
-    InUse,
-}
+pub use crate::catalog::repo::Deleted;
 
 /// Deletes a definition unless something references it (the foreign key refuses).
 pub async fn delete(db: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
-    let result = db_write!(db, |pool| sqlx::query(
-        "DELETE FROM resource_field_definitions WHERE id = $1"
+    crate::catalog::repo::delete_referenced(
+        db,
+        "DELETE FROM resource_field_definitions WHERE id = $1",
+        id,
     )
-    .bind(id)
-    .execute(pool)
     .await
-    .map(|done| done.rows_affected()));
-    match result {
-        Ok(affected) if affected > 0 => Ok(Deleted::Yes),
-        Ok(_) => Ok(Deleted::NotFound),
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(Deleted::InUse),
-        Err(e) => Err(e),
-    }
 }
 
 /// Sets `order` for each `(id, order)` pair in one transaction; unknown ids are skipped (as the
 /// original). Returns how many rows changed.
 pub async fn reorder(db: &Db, orders: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
-    let changed = db_tx!(db, |tx| {
-        let mut changed = 0u64;
-        for (id, order) in orders {
-            changed +=
-                sqlx::query("UPDATE resource_field_definitions SET sort_order = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(order)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-        }
-        changed
-    });
-    Ok(changed)
+    crate::catalog::repo::set_sort_orders(
+        db,
+        "UPDATE resource_field_definitions SET sort_order = $2 WHERE id = $1",
+        orders,
+    )
+    .await
 }

@@ -499,3 +499,53 @@ pub async fn mark_popular(db: &Db, kind: ProductType, id: i64) -> Result<(), sql
         .await
         .map(|_| ()))
 }
+
+/// The outcome of deleting a row that other tables may reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    Yes,
+    NotFound,
+    /// Rows elsewhere (customer submissions, order checklists) still reference it.
+    InUse,
+}
+
+/// Runs a `DELETE … WHERE id = $1`; a foreign-key refusal is [`Deleted::InUse`], not an error.
+pub async fn delete_referenced(
+    db: &Db,
+    sql: &'static str,
+    id: i64,
+) -> Result<Deleted, sqlx::Error> {
+    let result = crate::db_write!(db, |pool| sqlx::query(sql)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
+    match result {
+        Ok(affected) if affected > 0 => Ok(Deleted::Yes),
+        Ok(_) => Ok(Deleted::NotFound),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(Deleted::InUse),
+        Err(e) => Err(e),
+    }
+}
+
+/// Applies `(id, order)` pairs with `sql` (`UPDATE … SET sort_order = $2 WHERE id = $1`) in one
+/// transaction; returns how many rows changed.
+pub async fn set_sort_orders(
+    db: &Db,
+    sql: &'static str,
+    entries: &[(i64, i32)],
+) -> Result<u64, sqlx::Error> {
+    let changed = db_tx!(db, |tx| {
+        let mut changed = 0;
+        for (id, order) in entries {
+            changed += sqlx::query(sql)
+                .bind(id)
+                .bind(order)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        }
+        changed
+    });
+    Ok(changed)
+}

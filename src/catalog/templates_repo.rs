@@ -137,29 +137,16 @@ pub async fn update(
         .await)
 }
 
-/// The outcome of a delete.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deleted {
-    Yes,
-    NotFound,
-    /// Order checklists still reference the item.
-    InUse,
-}
+pub use crate::catalog::repo::Deleted;
 
+/// Deletes a template item unless an order checklist references it (the foreign key refuses).
 pub async fn delete(db: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
-    let result = db_write!(db, |pool| sqlx::query(
-        "DELETE FROM checklist_template_items WHERE id = $1"
+    crate::catalog::repo::delete_referenced(
+        db,
+        "DELETE FROM checklist_template_items WHERE id = $1",
+        id,
     )
-    .bind(id)
-    .execute(pool)
     .await
-    .map(|done| done.rows_affected()));
-    match result {
-        Ok(affected) if affected > 0 => Ok(Deleted::Yes),
-        Ok(_) => Ok(Deleted::NotFound),
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(Deleted::InUse),
-        Err(e) => Err(e),
-    }
 }
 
 /// Reorders items in one transaction. Every id must exist and appear once, else nothing changes and
