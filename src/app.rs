@@ -1,12 +1,10 @@
-//! The one app state, and the application: a bound listener plus the HTTP/1.1 connection loop with a
-//! header-read timeout and graceful shutdown.
+//! The application: a bound listener plus the HTTP/1.1 connection loop with a header-read timeout
+//! and graceful shutdown. The state it serves is built in [`crate::state`].
 
 use std::{
     future::Future,
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
-    ops::Deref,
-    sync::Arc,
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use axum::{Router, body::Body, extract::ConnectInfo, http::Request};
@@ -15,84 +13,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
-use crate::{
-    auth::{jwt::JwtKeys, password::Passwords},
-    blocking::BlockingPool,
-    cache::Cache,
-    config::Config,
-    db::{Db, DbError},
-    pages::Pages,
-    ratelimit::RateLimiter,
-    redis_conn::Redis,
-    router::build_router,
-};
-
-/// Everything a request handler may need, built once at boot.
-#[derive(Debug)]
-pub struct App {
-    pub config: Config,
-    pub db: Db,
-    pub cache: Cache,
-    pub pages: Pages,
-    pub jwt: JwtKeys,
-    pub passwords: Passwords,
-    pub limiter: RateLimiter,
-    pub redis: Option<Arc<Redis>>,
-    /// Uploaded-file storage and the image worker.
-    pub uploads: crate::uploads::Uploads,
-    pub started_at: Instant,
-}
-
-/// The state handed to axum: a cheap clone of one `Arc<App>`.
-#[derive(Clone, Debug)]
-pub struct AppState(pub Arc<App>);
-
-impl Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
-
-impl AppState {
-    /// Connects the database, applies pending migrations and assembles the state.
-    pub async fn build(config: Config) -> Result<Self, DbError> {
-        let db = Db::connect(&config).await?;
-        db.migrate().await?;
-        Ok(Self::from_parts(config, db))
-    }
-
-    pub fn from_parts(config: Config, db: Db) -> Self {
-        let pages = Pages::new(config.static_dir.is_some());
-        let redis = config.redis_url.as_ref().and_then(|url| {
-            match Redis::with_timeout(url.expose(), &config.redis_key_prefix, config.redis_timeout)
-            {
-                Ok(redis) => Some(Arc::new(redis)),
-                Err(error) => {
-                    tracing::error!(%error, "REDIS_URL is invalid; continuing without Redis");
-                    None
-                }
-            }
-        });
-        let cache = Cache::new(&config, db.clone(), redis.clone());
-        let jwt = JwtKeys::new(config.secret_key.expose(), config.jwt_lifetime);
-        let passwords = Passwords::new(BlockingPool::new("hasher", config.hash_threads, 1024));
-        let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
-        let uploads = crate::uploads::Uploads::new(&config);
-        AppState(Arc::new(App {
-            config,
-            db,
-            cache,
-            pages,
-            jwt,
-            passwords,
-            limiter,
-            redis,
-            uploads,
-            started_at: Instant::now(),
-        }))
-    }
-}
+use crate::{config::Config, router::build_router, state::AppState};
 
 /// A bound server, ready to run (zero2prod's `Application`).
 pub struct Application {
@@ -119,24 +40,16 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the grace period).
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the grace
+    /// period); `force` ends that drain early (the binary passes a second signal).
     pub async fn run_until_stopped(
-        self,
-        shutdown: impl Future<Output = ()>,
-    ) -> std::io::Result<()> {
-        self.run_until_stopped_or_forced(shutdown, std::future::pending())
-            .await
-    }
-
-    /// As [`Self::run_until_stopped`]; `force` ends the drain early (the binary passes a second signal).
-    pub async fn run_until_stopped_or_forced(
         self,
         shutdown: impl Future<Output = ()>,
         force: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
         let router = build_router(self.state.clone());
         let config = &self.state.config;
-        let result = serve_or_force(
+        let result = serve(
             self.listener,
             router,
             config.header_read_timeout,
@@ -162,27 +75,9 @@ async fn bind(addr: Option<IpAddr>, port: u16) -> std::io::Result<TcpListener> {
 }
 
 /// The connection loop. hyper's HTTP/1 header-read timeout closes a connection that trickles its
-/// headers or sits idle between requests; the graceful watcher drains connections at shutdown.
+/// headers or sits idle between requests; the graceful watcher drains connections at shutdown, for
+/// at most `grace`, or until `force` resolves.
 pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    header_read_timeout: Duration,
-    grace: Duration,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    serve_or_force(
-        listener,
-        router,
-        header_read_timeout,
-        grace,
-        shutdown,
-        std::future::pending(),
-    )
-    .await
-}
-
-/// [`serve`], with a `force` future that cuts the drain short when it resolves (after `shutdown`).
-pub async fn serve_or_force(
     listener: TcpListener,
     router: Router,
     header_read_timeout: Duration,
@@ -278,28 +173,4 @@ pub fn install_signal_handlers() -> std::io::Result<(
             }
         },
     ))
-}
-
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("SIGINT received"),
-        () = terminate => tracing::info!("SIGTERM received"),
-    }
 }

@@ -49,14 +49,6 @@ impl BlockingPool {
         Self { sender, threads }
     }
 
-    /// The default size: all cores but one (at least one).
-    pub fn default_threads() -> usize {
-        std::thread::available_parallelism()
-            .map(|n| n.get().saturating_sub(1))
-            .unwrap_or(1)
-            .max(1)
-    }
-
     pub fn threads(&self) -> usize {
         self.threads
     }

@@ -5,13 +5,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::{
-    app::{AppState, Application},
+    app::Application,
     auth::{
         model::Role,
         service::{Ensured, ensure_user},
     },
     config::Config,
     db::Db,
+    state::AppState,
 };
 
 #[derive(Debug, Parser)]
@@ -103,7 +104,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let addr = app.local_addr()?;
     tracing::info!(%addr, database = app.state().db.backend(), "electioncart serving");
-    app.run_until_stopped_or_forced(shutdown, force).await?;
+    app.run_until_stopped(shutdown, force).await?;
     tracing::info!("electioncart stopped");
     Ok(())
 }

@@ -261,12 +261,9 @@ impl Config {
             redis_key_prefix: get("REDIS_KEY_PREFIX").unwrap_or_else(|| "electioncart:".into()),
             jwt_lifetime: Duration::from_secs(parse("JWT_LIFETIME_SECONDS", 604_800)?.max(60)),
             rate_limit_enabled: flag("RATE_LIMIT_ENABLED", true)?,
-            hash_threads: usize::try_from(parse(
-                "HASH_THREADS",
-                crate::blocking::BlockingPool::default_threads() as u64,
-            )?)
-            .unwrap_or(1)
-            .max(1),
+            hash_threads: usize::try_from(parse("HASH_THREADS", default_hash_threads() as u64)?)
+                .unwrap_or(1)
+                .max(1),
             cache_enabled: flag("CACHE_ENABLED", true)?,
             cache_ttl: Duration::from_secs(parse("CACHE_TTL_SECONDS", 300)?),
             cache_l1_ttl: Duration::from_secs(parse("CACHE_L1_TTL_SECONDS", 10)?),
@@ -396,6 +393,15 @@ fn random_secret() -> String {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     )
+}
+
+/// The default hashing-pool size: all cores but one (at least one), so one core always serves the
+/// rest of the API during a login flood (DESIGN §10).
+pub fn default_hash_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get().saturating_sub(1))
+        .unwrap_or(1)
+        .max(1)
 }
 
 #[cfg(test)]

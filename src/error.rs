@@ -1,9 +1,11 @@
 //! The one error type. Each endpoint keeps the error-body shape the original used (`detail`, `error`, or
 //! `success/message`, contract-A §1); internal errors never show their text to the caller (D10).
 
+use std::time::Duration;
+
 use axum::{
     Json,
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::{Value, json};
@@ -32,7 +34,7 @@ pub enum AppError {
     Unauthorized(String),
     /// 429 with the D17 body, `Retry-After` and `RateLimit-*` headers.
     #[error("rate limit exceeded")]
-    RateLimited(crate::ratelimit::Decision),
+    RateLimited(Decision),
     /// A dependency is unavailable (pool timed out, …): 503 with a generic body.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -42,6 +44,39 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The outcome of a check, with what the `RateLimit-*` headers report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Until the oldest counted request leaves the window (0 when nothing is counted).
+    pub reset_after: Duration,
+}
+
+impl Decision {
+    pub fn reset_secs(&self) -> u64 {
+        let ms = self.reset_after.as_millis() as u64;
+        ms.div_ceil(1000)
+    }
+
+    /// Adds `RateLimit-Limit/Remaining/Reset` (and `Retry-After` when refused) to a response.
+    pub fn apply_headers(&self, headers: &mut HeaderMap) {
+        let reset = self.reset_secs();
+        headers.insert("ratelimit-limit", HeaderValue::from(self.limit));
+        headers.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
+        headers.insert("ratelimit-reset", HeaderValue::from(reset));
+        if !self.allowed {
+            headers.insert("retry-after", HeaderValue::from(reset.max(1)));
+        }
+    }
+
+    pub fn with_headers(&self, mut response: Response) -> Response {
+        self.apply_headers(response.headers_mut());
+        response
+    }
+}
 
 impl AppError {
     pub fn not_found() -> Self {

@@ -1,4 +1,5 @@
-//! `/health/` (contract-A §2.12 shapes plus an additive `cache` object), `/health/live`, `/health/ready`.
+//! `/health/` (contract-A §2.12 shapes plus an additive `cache` object), `/health/live`, `/health/ready`,
+//! and the admin's `GET /api/admin/cache/status/` (the same cache figures, exact entry counts, D21).
 
 use std::time::Duration;
 
@@ -6,7 +7,7 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::{app::AppState, cache::CacheStats, timefmt::iso_utc};
+use crate::{auth::AdminUser, cache::CacheStats, state::AppState, timefmt::iso_utc};
 
 /// A health check must answer well inside Railway's probe timeout even when the database hangs.
 const DB_PING_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -116,4 +117,11 @@ pub fn rss_bytes() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+/// Cache status: tier in use, Redis state, hits, misses, errors, entries, TTL.
+#[utoipa::path(get, path = "/api/admin/cache/status/", tag = "admin",
+    responses((status = 200, body = CacheStats), (status = 401), (status = 403)))]
+pub async fn cache_status(State(state): State<AppState>, _admin: AdminUser) -> Json<CacheStats> {
+    Json(state.cache.status().await)
 }

@@ -10,8 +10,8 @@ use axum::{
 use tower::ServiceBuilder;
 
 use crate::{
-    app::AppState, auth, catalog, error::AppError, health, middleware,
-    middleware::security_headers::is_api_path, openapi, static_files,
+    auth, catalog, error::AppError, health, middleware, middleware::security_headers::is_api_path,
+    openapi, state::AppState, static_files,
 };
 
 pub fn build_router(state: AppState) -> Router {
@@ -23,7 +23,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi::serve))
         .nest("/api/auth", auth::router())
         .nest("/api", catalog::router())
-        .nest("/api", crate::cache::routes::router())
+        .route("/api/admin/cache/status/", get(health::cache_status))
         .merge(crate::uploads::media_router())
         .nest_service("/static", static_files::router(&state.config))
         .fallback(not_found)

@@ -10,9 +10,10 @@ use axum::{
 };
 
 use crate::{
-    app::AppState,
-    auth::{jwt::TokenError, model::User, repo},
+    auth::{cache, model::User, repo},
+    crypto::jwt::TokenError,
     error::AppError,
+    state::AppState,
 };
 
 const NO_CREDENTIALS: &str = "Authentication credentials were not provided.";
@@ -63,12 +64,14 @@ async fn authenticate(
             TokenError::Invalid => Failure::Invalid,
         })
     })?;
-    // Through the cache (Redis only; invalidated on every user change): see `Cache::user_by_id`.
-    let user = state
-        .cache
-        .user_by_id(claims.user_id, repo::find_by_id(&state.db, claims.user_id))
-        .await
-        .map_err(|e| Err(AppError::from(e)))?;
+    // Through the cache (Redis only; invalidated on every user change): see `auth::cache`.
+    let user = cache::user_by_id(
+        state,
+        claims.user_id,
+        repo::find_by_id(&state.db, claims.user_id),
+    )
+    .await
+    .map_err(|e| Err(AppError::from(e)))?;
     let Some(user) = user.filter(|u| u.is_active) else {
         return Err(Ok(Failure::UserNotFound));
     };

@@ -1,9 +1,9 @@
 //! Identity: accounts, passwords, tokens, roles and the routes under `/api/auth/`.
 
+pub mod cache;
 pub mod extract;
-pub mod jwt;
 pub mod model;
-pub mod password;
+pub mod policy;
 pub mod repo;
 mod routes;
 pub mod service;

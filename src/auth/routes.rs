@@ -13,16 +13,18 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::{
-    app::AppState,
     auth::{
         extract::{AdminUser, AuthUser},
         model::{NewUser, Role, User, UserOut},
-        password::{self, Verdict},
+        policy,
         repo::{self, CreateError, Taken},
     },
+    crypto::password::Verdict,
     error::{AppError, AppResult},
     extract::Body,
-    ratelimit::{ClientIp, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_PER_IP, SIGNUP_PER_IP},
+    extract::ClientIp,
+    ratelimit::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_PER_IP, SIGNUP_PER_IP},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {
@@ -71,7 +73,7 @@ fn user_out(state: &AppState, user: &User) -> UserOut {
 fn issue_token(state: &AppState, user: &User) -> AppResult<String> {
     state
         .jwt
-        .issue(user)
+        .issue(user.id, user.phone_number.as_deref(), &user.role)
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("signing a token")))
 }
 
@@ -190,7 +192,7 @@ async fn signup(
             "Phone number must be at most 15 characters",
         ));
     }
-    password::check_policy(&password, &username).map_err(|m| error(StatusCode::BAD_REQUEST, m))?;
+    policy::check_policy(&password, &username).map_err(|m| error(StatusCode::BAD_REQUEST, m))?;
     if repo::is_taken(&state.db, Taken::Username, &username).await? {
         return Err(error(StatusCode::BAD_REQUEST, "Username already exists"));
     }
@@ -346,7 +348,7 @@ async fn create_user(
     // "" (the admin form's "leave blank") means a random password nobody knows.
     let password = text(&body, "password").filter(|p| !p.is_empty());
     if let (Some(p), Some(u)) = (&password, &username)
-        && let Err(problem) = password::check_policy(p, u.trim())
+        && let Err(problem) = policy::check_policy(p, u.trim())
     {
         fail("password", problem.to_string());
     }
@@ -446,7 +448,7 @@ async fn set_role(
     let updated = repo::set_role(&state.db, id, role)
         .await?
         .ok_or_else(user_not_found)?;
-    state.cache.invalidate_user(id).await;
+    crate::auth::cache::invalidate_user(&state.cache, id).await;
     tracing::info!(
         user_id = id,
         by = admin.id,
@@ -488,7 +490,7 @@ async fn delete_user(
     if !repo::deactivate(&state.db, id).await? {
         return Err(user_not_found());
     }
-    state.cache.invalidate_user(id).await;
+    crate::auth::cache::invalidate_user(&state.cache, id).await;
     tracing::info!(user_id = id, by = admin.id, "user deactivated");
     Ok(Json(json!({
         "success": true,

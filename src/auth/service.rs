@@ -1,12 +1,13 @@
 //! Account operations shared by the operator subcommands (`create-admin`, `seed-demo`).
 
 use crate::{
-    app::AppState,
     auth::{
         model::{NewUser, Role, User},
-        password::{self, Verdict},
+        policy,
         repo::{self, CreateError},
     },
+    crypto::password::{self, Verdict},
+    state::AppState,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,8 +28,7 @@ pub async fn ensure_user(
     phone: Option<&str>,
 ) -> anyhow::Result<(User, Ensured)> {
     if let Some(p) = password {
-        password::check_policy(p, username)
-            .map_err(|m| anyhow::anyhow!("password rejected: {m}"))?;
+        policy::check_policy(p, username).map_err(|m| anyhow::anyhow!("password rejected: {m}"))?;
     }
     if let Some(user) = repo::find_by_username(&state.db, username).await? {
         let mut outcome = Ensured::Unchanged;
@@ -37,7 +37,7 @@ pub async fn ensure_user(
             user = repo::reactivate_as(&state.db, user.id, role)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("user {username} vanished"))?;
-            state.cache.invalidate_user(user.id).await;
+            crate::auth::cache::invalidate_user(&state.cache, user.id).await;
             outcome = Ensured::Updated;
         }
         if let Some(p) = password {
@@ -53,7 +53,7 @@ pub async fn ensure_user(
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 repo::change_password(&state.db, user.id, &hash).await?;
-                state.cache.invalidate_user(user.id).await;
+                crate::auth::cache::invalidate_user(&state.cache, user.id).await;
                 outcome = Ensured::Updated;
             }
         }

@@ -27,9 +27,7 @@
 mod memory;
 mod pubsub;
 mod redis_tier;
-pub mod routes;
 mod sql;
-mod user;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -44,10 +42,8 @@ use std::{
 use serde::{Serialize, de::DeserializeOwned};
 use tokio::sync::{OnceCell, watch};
 
-pub use self::user::user_key;
-use self::{memory::MemoryTier, user::CachedUser};
+use self::memory::MemoryTier;
 use crate::{
-    auth::model::User,
     config::Config,
     db::Db,
     redis_conn::{Redis, RedisUnavailable, now_ms},
@@ -254,7 +250,6 @@ struct Inner {
     enabled: bool,
     default_ttl: Duration,
     l1_ttl: Duration,
-    user_ttl: Duration,
     db: Db,
     redis: Option<Arc<Redis>>,
     l1: MemoryTier,
@@ -311,7 +306,6 @@ impl Cache {
                 enabled: config.cache_enabled,
                 default_ttl: config.cache_ttl,
                 l1_ttl: config.cache_l1_ttl,
-                user_ttl: config.cache_user_ttl,
                 db,
                 redis,
                 l1: MemoryTier::new(max_entries),
@@ -689,40 +683,6 @@ impl Cache {
         if lock(&inner.pending).is_empty() {
             inner.pending_overflowed.store(false, Ordering::Relaxed);
         }
-    }
-
-    /// The user for authentication (every field but the password hash, which is left empty), cached
-    /// in Redis only for `CACHE_USER_TTL_SECONDS` (see [`CacheOptions::redis_only`]): without Redis,
-    /// `load` runs on every call, exactly as before the cache. An unknown id is not cached (the
-    /// account may be created later). Invalidate with [`Cache::invalidate_user`] on every change.
-    pub async fn user_by_id<E, Fut>(&self, id: i64, load: Fut) -> Result<Option<User>, E>
-    where
-        Fut: Future<Output = Result<Option<User>, E>>,
-    {
-        enum Load<E> {
-            Missing,
-            Failed(E),
-        }
-        let options = CacheOptions::new(self.inner.user_ttl).redis_only();
-        let found = self
-            .get_or_compute_with(&user_key(id), options, async {
-                match load.await {
-                    Ok(Some(user)) => Ok(CachedUser::from(user)),
-                    Ok(None) => Err(Load::Missing),
-                    Err(e) => Err(Load::Failed(e)),
-                }
-            })
-            .await;
-        match found {
-            Ok(user) => Ok(Some(User::from(user))),
-            Err(Load::Missing) => Ok(None),
-            Err(Load::Failed(e)) => Err(e),
-        }
-    }
-
-    /// Call after any change to user `id` (role, activity, password, deletion).
-    pub async fn invalidate_user(&self, id: i64) {
-        self.invalidate(&user_key(id)).await;
     }
 
     /// Counters and tier; `entries` may lag by pending evictions (see [`Cache::status`]).

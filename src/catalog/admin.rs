@@ -13,7 +13,6 @@ use axum::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    app::AppState,
     auth::AdminUser,
     catalog::{
         model::{AuditOut, ProductInput, ProductListOut, ProductOut, ProductType},
@@ -23,6 +22,7 @@ use crate::{
     error::{AppError, AppResult},
     extract::{BaseUrl, Body},
     money::{MAX_PAISE, format_paise, parse_rupees},
+    state::AppState,
 };
 
 pub fn router() -> Router<AppState> {

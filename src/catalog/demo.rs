@@ -3,11 +3,11 @@
 use serde_json::json;
 
 use crate::{
-    app::AppState,
     catalog::{
         model::{ProductInput, ProductType},
         repo,
     },
+    state::AppState,
 };
 
 struct Demo {

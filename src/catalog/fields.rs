@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::{
-    app::AppState,
     auth::AdminUser,
     catalog::{
         fields_repo::{self, DuplicateName, FieldInput, FieldRow},
@@ -24,6 +23,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     extract::Body,
+    state::AppState,
     timefmt::iso_at,
 };
 

@@ -26,7 +26,6 @@ use axum::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    app::AppState,
     auth::{AdminUser, MaybeUser, model::User},
     catalog::{
         fields::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
@@ -37,6 +36,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     extract::{BaseUrl, Body},
+    state::AppState,
     uploads::{
         Area, StoredName,
         images::{ImageRejection, MAX_IMAGE_BYTES, accepted_type, decode_and_thumbnail},

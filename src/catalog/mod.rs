@@ -20,7 +20,7 @@ use axum::Router;
 
 pub use fields::{DEFAULT_DOCUMENT_EXTENSIONS, extension_allowed};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Routes under `/api`.
 pub fn router() -> Router<AppState> {

@@ -10,7 +10,6 @@ use axum::{
 use serde_json::Value;
 
 use crate::{
-    app::AppState,
     auth::AdminUser,
     catalog::{
         fields::id_list,
@@ -20,6 +19,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     extract::{BaseUrl, Body},
+    state::AppState,
 };
 
 /// Literal `packages`/`campaigns` segments win over the `{product_type}/{id}/` admin routes.

@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::{
-    app::AppState,
     catalog::{
         model::{ImageOut, ProductOut, ProductType},
         repo, service,
     },
     error::{AppError, AppResult},
     extract::BaseUrl,
+    state::AppState,
 };
 
 pub const PAGE_SIZE: i64 = 20;

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use crate::{
-    app::AppState,
     catalog::{
         model::{ImageOut, ItemOut, ProductOut, ProductRow, ProductType},
         repo,
     },
+    state::AppState,
 };
 
 /// The full read shape of each row, in the rows' order.

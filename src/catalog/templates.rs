@@ -14,7 +14,6 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
-    app::AppState,
     auth::AdminUser,
     catalog::{
         fields::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
@@ -24,6 +23,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     extract::Body,
+    state::AppState,
     timefmt::iso_at,
 };
 

@@ -1,13 +1,41 @@
 //! Request extractors that answer in the contract's error shapes instead of axum's plain-text rejections.
 
+use std::net::SocketAddr;
+
 use axum::{
     body::Bytes,
-    extract::{FromRequest, FromRequestParts, Request},
+    extract::{ConnectInfo, FromRequest, FromRequestParts, Request},
     http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
-use crate::{app::AppState, error::AppError, middleware::security_headers::is_https};
+use crate::{
+    error::AppError, middleware::security_headers::is_https, ratelimit::resolve_client_ip,
+    state::AppState,
+};
+
+/// The client's IP address, from the source the deployment configures (`CLIENT_IP_SOURCE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientIp(resolve_client_ip(
+            state.config.client_ip_source,
+            &parts.headers,
+            peer,
+        )))
+    }
+}
 
 /// `scheme://host` of this request, for the absolute URLs the contract returns (pagination links,
 /// image URLs). HTTPS when the proxy says so; the forwarded host when forwarded headers are trusted.

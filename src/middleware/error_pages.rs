@@ -14,10 +14,10 @@ use axum::{
 use serde_json::json;
 
 use crate::{
-    app::AppState,
     error::InternalErrorMarker,
     middleware::{REQUEST_ID, security_headers::is_api_path},
     pages::safe_id,
+    state::AppState,
 };
 
 pub async fn render(State(state): State<AppState>, request: Request, next: Next) -> Response {

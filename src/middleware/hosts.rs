@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{app::AppState, error::AppError};
+use crate::{error::AppError, state::AppState};
 
 pub async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if !state.config.is_production() || request.uri().path().starts_with("/health") {

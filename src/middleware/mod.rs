@@ -30,7 +30,7 @@ use tower_http::{
 };
 use tracing::Span;
 
-use crate::{app::AppState, config::Config, error::InternalErrorMarker};
+use crate::{config::Config, error::InternalErrorMarker, state::AppState};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

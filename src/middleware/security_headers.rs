@@ -7,7 +7,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 const HSTS: &str = "max-age=31536000; includeSubDomains; preload";
 /// No scripts, no frames, no forms; styles and images only from this origin (the error pages).

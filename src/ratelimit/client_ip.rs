@@ -2,36 +2,11 @@
 //! `X-Real-IP` (Railway's edge overwrites it), the rightmost `X-Forwarded-For` entry (the hop your own
 //! proxy appended), or the TCP peer. Leftmost `X-Forwarded-For` entries are never trusted.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    http::{HeaderMap, request::Parts},
-};
+use axum::http::HeaderMap;
 
-use crate::{app::AppState, config::ClientIpSource};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientIp(pub String);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip());
-        Ok(ClientIp(resolve(
-            state.config.client_ip_source,
-            &parts.headers,
-            peer,
-        )))
-    }
-}
+use crate::config::ClientIpSource;
 
 /// Resolves the client address; falls back to the peer (or `unknown`) when the header is absent
 /// or malformed.

@@ -15,12 +15,9 @@ use std::{
     time::Duration,
 };
 
-use axum::{
-    http::{HeaderMap, HeaderValue},
-    response::Response,
-};
-pub use client_ip::ClientIp;
+pub use client_ip::resolve as resolve_client_ip;
 
+pub use crate::error::Decision;
 use crate::{db::Db, error::AppError, redis_conn::Redis};
 
 /// A limit: at most `limit` counted requests per `window`, per key.
@@ -61,39 +58,6 @@ pub const UPLOADS_PER_USER: Rule = Rule {
     limit: 20,
     window: Duration::from_secs(3600),
 };
-
-/// The outcome of a check, with what the `RateLimit-*` headers report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Decision {
-    pub allowed: bool,
-    pub limit: u32,
-    pub remaining: u32,
-    /// Until the oldest counted request leaves the window (0 when nothing is counted).
-    pub reset_after: Duration,
-}
-
-impl Decision {
-    fn reset_secs(&self) -> u64 {
-        let ms = self.reset_after.as_millis() as u64;
-        ms.div_ceil(1000)
-    }
-
-    /// Adds `RateLimit-Limit/Remaining/Reset` (and `Retry-After` when refused) to a response.
-    pub fn apply_headers(&self, headers: &mut HeaderMap) {
-        let reset = self.reset_secs();
-        headers.insert("ratelimit-limit", HeaderValue::from(self.limit));
-        headers.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
-        headers.insert("ratelimit-reset", HeaderValue::from(reset));
-        if !self.allowed {
-            headers.insert("retry-after", HeaderValue::from(reset.max(1)));
-        }
-    }
-
-    pub fn with_headers(&self, mut response: Response) -> Response {
-        self.apply_headers(response.headers_mut());
-        response
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -321,7 +285,7 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(d.remaining, 0);
         assert_eq!(d.reset_after, Duration::from_secs(30));
-        let mut headers = HeaderMap::new();
+        let mut headers = axum::http::HeaderMap::new();
         d.apply_headers(&mut headers);
         assert_eq!(headers["retry-after"], "30");
         assert_eq!(headers["ratelimit-limit"], "5");

@@ -10,26 +10,27 @@
 use axum::{
     Router,
     body::Body,
-    extract::{Path, State},
+    extract::{FromRef, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 
-use crate::{
-    app::AppState,
-    uploads::{Area, StoredName, sniff::ImageType},
-};
+use crate::uploads::{Area, StoredName, Uploads, sniff::ImageType};
 
 pub const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
 /// The media route, to merge into the application's router (outside `/api`).
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Uploads: FromRef<S>,
+{
     Router::new().route("/media/products/{name}", get(serve_product_file))
 }
 
 async fn serve_product_file(
-    State(state): State<AppState>,
+    State(uploads): State<Uploads>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
@@ -44,7 +45,7 @@ async fn serve_product_file(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let object = match state.uploads.storage.get(Area::Products, &name).await {
+    let object = match uploads.storage.get(Area::Products, &name).await {
         Ok(Some(object)) => object,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(error) => {

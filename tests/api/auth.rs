@@ -4,7 +4,10 @@ use axum::{
     body::Body,
     http::{Request, StatusCode},
 };
-use electioncart::auth::{model::Role, password::django_pbkdf2_hash, repo};
+use electioncart::{
+    auth::{model::Role, repo},
+    crypto::password::django_pbkdf2_hash,
+};
 use serde_json::{Value, json};
 
 use crate::helpers::{

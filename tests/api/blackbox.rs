@@ -82,9 +82,12 @@ impl RunningApp {
         let addr = app.local_addr().expect("local address");
         assert!(addr.ip().is_loopback(), "bound to {addr}, not loopback");
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(app.run_until_stopped(async move {
-            let _ = rx.await;
-        }));
+        let handle = tokio::spawn(app.run_until_stopped(
+            async move {
+                let _ = rx.await;
+            },
+            std::future::pending(),
+        ));
         Self {
             addr,
             shutdown: Some(tx),
@@ -241,6 +244,7 @@ async fn graceful_shutdown_drains_a_slow_request_and_refuses_new_connections() {
             async move {
                 let _ = rx.await;
             },
+            std::future::pending(),
         )
         .await;
         (result, Instant::now())

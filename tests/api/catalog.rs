@@ -577,7 +577,14 @@ async fn writes_are_never_served_stale() {
             )
             .await
             .expect("admin");
-            let token = a.jwt.issue(&admin_user).expect("token");
+            let token = a
+                .jwt
+                .issue(
+                    admin_user.id,
+                    admin_user.phone_number.as_deref(),
+                    &admin_user.role,
+                )
+                .expect("token");
             let get = |path: &str| Request::get(path).body(Body::empty()).expect("request");
             let created = crate::helpers::send(
                 &ra,

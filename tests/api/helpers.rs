@@ -271,7 +271,10 @@ pub async fn create_user(
 
 /// A token for the user, minted by the app's own keys.
 pub fn token_for(app: &TestApp, user: &electioncart::auth::model::User) -> String {
-    app.state.jwt.issue(user).expect("token")
+    app.state
+        .jwt
+        .issue(user.id, user.phone_number.as_deref(), &user.role)
+        .expect("token")
 }
 
 /// A request builder from a distinct client address (the socket peer), so tests don't share the

@@ -13,6 +13,7 @@ mod fields;
 mod health;
 mod helpers;
 mod images;
+mod layout;
 mod platform;
 mod popular;
 mod ratelimit;

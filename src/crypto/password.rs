@@ -1,4 +1,4 @@
-//! Passwords (D15): Argon2id for new hashes; Django `pbkdf2_sha256$…` hashes verify and are upgraded on
+//! Password hashing (D15): Argon2id for new hashes; Django `pbkdf2_sha256$…` hashes verify and are upgraded on
 //! the next login; unknown usernames cost one Argon2id verification like everyone else; all hashing runs
 //! on the dedicated [`BlockingPool`].
 
@@ -13,9 +13,6 @@ use subtle::ConstantTimeEq;
 
 use crate::{blocking::BlockingPool, error::AppError};
 
-const COMMON: &str = include_str!("common_passwords.txt");
-pub const MIN_LENGTH: usize = 8;
-pub const MAX_LENGTH: usize = 128;
 /// Stored for accounts that cannot log in with a password.
 pub const UNUSABLE: &str = "!";
 
@@ -133,35 +130,6 @@ pub fn django_pbkdf2_hash(password: &str, salt: &str, iterations: u32) -> String
     )
 }
 
-/// The signup policy (D15): 8–128 characters, not all digits, not the username, not a common password.
-pub fn check_policy(password: &str, username: &str) -> Result<(), &'static str> {
-    let length = password.chars().count();
-    if length < MIN_LENGTH {
-        return Err("This password is too short. It must contain at least 8 characters.");
-    }
-    if length > MAX_LENGTH {
-        return Err("This password is too long. It must contain at most 128 characters.");
-    }
-    if password.trim().is_empty() {
-        return Err("This password cannot be blank.");
-    }
-    if password.chars().all(|c| c.is_ascii_digit()) {
-        return Err("This password is entirely numeric.");
-    }
-    let lower = password.to_lowercase();
-    if !username.is_empty() && lower == username.to_lowercase() {
-        return Err("The password is too similar to the username.");
-    }
-    if COMMON
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .any(|common| common == lower)
-    {
-        return Err("This password is too common.");
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,25 +174,5 @@ mod tests {
                 "{stored}"
             );
         }
-    }
-
-    #[test]
-    fn signup_policy() {
-        assert!(check_policy("short1", "u").is_err());
-        assert!(check_policy("12345678901", "u").is_err());
-        assert!(check_policy("password123", "u").is_err());
-        assert!(
-            check_policy("Password123", "u").is_err(),
-            "case-insensitive list"
-        );
-        assert!(check_policy("alice-the-great", "Alice-The-Great").is_err());
-        assert!(check_policy("        ", "u").is_err());
-        assert!(check_policy(&"x".repeat(129), "u").is_err());
-        assert!(check_policy(&"x1".repeat(64), "u").is_ok());
-        assert!(
-            check_policy("चुनाव-अभियान-२०२६", "u").is_ok(),
-            "non-Latin allowed"
-        );
-        assert!(check_policy("correct horse battery", "u").is_ok());
     }
 }

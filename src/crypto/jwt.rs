@@ -9,8 +9,6 @@ use jsonwebtoken::{
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::auth::model::User;
-
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
     pub user_id: i64,
@@ -65,12 +63,18 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user: &User) -> Result<String, jsonwebtoken::errors::Error> {
+    /// A token for the user `user_id` (with the claims the original put beside it).
+    pub fn issue(
+        &self,
+        user_id: i64,
+        phone_number: Option<&str>,
+        role: &str,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let now = OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
-            user_id: user.id,
-            phone_number: user.phone_number.clone(),
-            role: user.role.clone(),
+            user_id,
+            phone_number: phone_number.map(str::to_string),
+            role: role.to_string(),
             exp: now + self.lifetime.as_secs() as i64,
             iat: Some(now),
         };

@@ -1,10 +1,18 @@
-//! The user-by-id entry used by authentication (DESIGN §4): every field of the row except the password
-//! hash, which never leaves the database.
+//! The user-by-id entry read on every authenticated request (DESIGN §4): every field of the row except
+//! the password hash, which never leaves the database. Cached in Redis only (see
+//! [`CacheOptions::redis_only`]): without Redis the row is read on every call, exactly as before the
+//! cache. Every change to a user invalidates the entry ([`invalidate_user`]).
+
+use std::future::Future;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::auth::model::User;
+use crate::{
+    auth::model::User,
+    cache::{Cache, CacheOptions},
+    state::AppState,
+};
 
 /// Bump when the shape changes: old entries are then simply never read again.
 const USER_KEY_PREFIX: &str = "auth:user:v1:";
@@ -14,7 +22,7 @@ pub fn user_key(id: i64) -> String {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-pub(super) struct CachedUser {
+struct CachedUser {
     id: i64,
     username: String,
     email: String,
@@ -69,4 +77,37 @@ impl From<CachedUser> for User {
             updated_at: c.updated_at,
         }
     }
+}
+
+/// The user `id` for authentication (the password hash left empty), cached for
+/// `CACHE_USER_TTL_SECONDS`. An unknown id is not cached (the account may be created later).
+pub async fn user_by_id<E, Fut>(state: &AppState, id: i64, load: Fut) -> Result<Option<User>, E>
+where
+    Fut: Future<Output = Result<Option<User>, E>>,
+{
+    enum Load<E> {
+        Missing,
+        Failed(E),
+    }
+    let options = CacheOptions::new(state.config.cache_user_ttl).redis_only();
+    let found = state
+        .cache
+        .get_or_compute_with(&user_key(id), options, async {
+            match load.await {
+                Ok(Some(user)) => Ok(CachedUser::from(user)),
+                Ok(None) => Err(Load::Missing),
+                Err(e) => Err(Load::Failed(e)),
+            }
+        })
+        .await;
+    match found {
+        Ok(user) => Ok(Some(User::from(user))),
+        Err(Load::Missing) => Ok(None),
+        Err(Load::Failed(e)) => Err(e),
+    }
+}
+
+/// Call after any change to user `id` (role, activity, password, deletion).
+pub async fn invalidate_user(cache: &Cache, id: i64) {
+    cache.invalidate(&user_key(id)).await;
 }

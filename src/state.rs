@@ -1,0 +1,92 @@
+//! The one app state (crates.io's `AppState(Arc<App>)`): everything a handler may need, built once
+//! at boot. Imports platform modules only; features import it, never the other way round.
+
+use std::{ops::Deref, sync::Arc, time::Instant};
+
+use axum::extract::FromRef;
+
+use crate::{
+    blocking::BlockingPool,
+    cache::Cache,
+    config::Config,
+    crypto::{jwt::JwtKeys, password::Passwords},
+    db::{Db, DbError},
+    pages::Pages,
+    ratelimit::RateLimiter,
+    redis_conn::Redis,
+    uploads::Uploads,
+};
+
+/// Everything a request handler may need, built once at boot.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub cache: Cache,
+    pub pages: Pages,
+    pub jwt: JwtKeys,
+    pub passwords: Passwords,
+    pub limiter: RateLimiter,
+    pub redis: Option<Arc<Redis>>,
+    /// Uploaded-file storage and the image worker.
+    pub uploads: Uploads,
+    pub started_at: Instant,
+}
+
+/// The state handed to axum: a cheap clone of one `Arc<App>`.
+#[derive(Clone, Debug)]
+pub struct AppState(pub Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Connects the database, applies pending migrations and assembles the state.
+    pub async fn build(config: Config) -> Result<Self, DbError> {
+        let db = Db::connect(&config).await?;
+        db.migrate().await?;
+        Ok(Self::from_parts(config, db))
+    }
+
+    pub fn from_parts(config: Config, db: Db) -> Self {
+        let pages = Pages::new(config.static_dir.is_some());
+        let redis = config.redis_url.as_ref().and_then(|url| {
+            match Redis::with_timeout(url.expose(), &config.redis_key_prefix, config.redis_timeout)
+            {
+                Ok(redis) => Some(Arc::new(redis)),
+                Err(error) => {
+                    tracing::error!(%error, "REDIS_URL is invalid; continuing without Redis");
+                    None
+                }
+            }
+        });
+        let cache = Cache::new(&config, db.clone(), redis.clone());
+        let jwt = JwtKeys::new(config.secret_key.expose(), config.jwt_lifetime);
+        let passwords = Passwords::new(BlockingPool::new("hasher", config.hash_threads, 1024));
+        let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
+        let uploads = Uploads::new(&config);
+        AppState(Arc::new(App {
+            config,
+            db,
+            cache,
+            pages,
+            jwt,
+            passwords,
+            limiter,
+            redis,
+            uploads,
+            started_at: Instant::now(),
+        }))
+    }
+}
+
+/// Sub-states for platform routes that take only what they need (and so never name [`AppState`]).
+impl FromRef<AppState> for Uploads {
+    fn from_ref(state: &AppState) -> Self {
+        state.uploads.clone()
+    }
+}
