@@ -17,4 +17,5 @@ mod layout;
 mod platform;
 mod popular;
 mod ratelimit;
+mod snapshots;
 mod templates;
