@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::{
     catalog::{
         model::{ProductInput, ProductType},
-        repo,
+        products::repo,
     },
     state::AppState,
 };

@@ -1,35 +1,28 @@
 //! The catalog: packages, campaigns and what hangs off them (items, images, audit logs), public and
 //! admin endpoints (contract-A §4).
 
-mod admin;
 pub mod demo;
-mod fields;
-pub mod fields_repo;
-mod images;
-pub mod images_repo;
+pub mod fields;
+pub mod images;
 pub mod model;
-mod popular;
-pub mod popular_repo;
-pub mod public;
-pub mod repo;
-pub mod service;
-mod templates;
-pub mod templates_repo;
+pub mod popular;
+pub mod products;
+pub mod templates;
 
 use axum::Router;
 
-pub use fields::{DEFAULT_DOCUMENT_EXTENSIONS, extension_allowed};
+pub use fields::routes::{DEFAULT_DOCUMENT_EXTENSIONS, extension_allowed};
 
 use crate::state::AppState;
 
 /// Routes under `/api`.
 pub fn router() -> Router<AppState> {
-    public::router()
-        .merge(admin::router())
-        .merge(images::router())
-        .merge(fields::router())
-        .merge(templates::router())
-        .merge(popular::router())
+    products::public::router()
+        .merge(products::admin::router())
+        .merge(images::routes::router())
+        .merge(fields::routes::router())
+        .merge(templates::routes::router())
+        .merge(popular::routes::router())
 }
 
 use crate::catalog::model::ProductType;

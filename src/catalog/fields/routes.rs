@@ -16,10 +16,10 @@ use serde_json::{Map, Value, json};
 use crate::{
     auth::AdminUser,
     catalog::{
-        fields_repo::{self, DuplicateName, FieldInput, FieldRow},
+        fields::repo::{self as fields_repo, DuplicateName, FieldInput, FieldRow},
         model::ProductType,
-        public::no_match,
-        repo,
+        products::public::no_match,
+        products::repo,
     },
     error::{AppError, AppResult},
     extract::Body,
@@ -64,19 +64,19 @@ pub fn extension_allowed(allowed: &[String], ext: &str) -> bool {
 
 // ---- DRF-style field parsing (shared with templates.rs) -------------------------------------------
 
-pub(super) const REQUIRED: &str = "This field is required.";
-pub(super) const NULL: &str = "This field may not be null.";
-pub(super) const BLANK: &str = "This field may not be blank.";
+pub(crate) const REQUIRED: &str = "This field is required.";
+pub(crate) const NULL: &str = "This field may not be null.";
+pub(crate) const BLANK: &str = "This field may not be blank.";
 const INVALID_INT: &str = "A valid integer is required.";
 const INVALID_BOOL: &str = "Must be a valid boolean.";
 const INVALID_STRING: &str = "Not a valid string.";
 
 /// Field errors, DRF style: `{field: [messages]}`.
 #[derive(Default)]
-pub(super) struct Errors(Map<String, Value>);
+pub(crate) struct Errors(Map<String, Value>);
 
 impl Errors {
-    pub(super) fn add(&mut self, field: &str, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: &str, message: impl Into<String>) {
         if let Some(list) = self
             .0
             .entry(field.to_string())
@@ -91,11 +91,11 @@ impl Errors {
         self.0.insert(field.to_string(), value);
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
-    pub(super) fn into_value(self) -> Value {
+    pub(crate) fn into_value(self) -> Value {
         Value::Object(self.0)
     }
 }
@@ -114,7 +114,7 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 /// DRF's answer to a body that is not an object.
-pub(super) fn not_a_dict(body: &Value) -> Option<Value> {
+pub(crate) fn not_a_dict(body: &Value) -> Option<Value> {
     (!body.is_object()).then(|| {
         json!({"non_field_errors": [format!(
             "Invalid data. Expected a dictionary, but got {}.",
@@ -124,7 +124,7 @@ pub(super) fn not_a_dict(body: &Value) -> Option<Value> {
 }
 
 /// A CharField: strings (trimmed) and numbers; `max` characters at most. `Some` when present and valid.
-pub(super) fn text(
+pub(crate) fn text(
     body: &Value,
     name: &str,
     required: bool,
@@ -196,7 +196,7 @@ fn parse_int(value: &Value) -> Result<i128, ()> {
 
 /// An IntegerField. `None`: absent or invalid; `Some(None)`: null (only when `nullable`; an empty
 /// string counts as null there, as a form would send it).
-pub(super) fn integer(
+pub(crate) fn integer(
     body: &Value,
     name: &str,
     required: bool,
@@ -245,7 +245,7 @@ pub(super) fn integer(
 }
 
 /// A BooleanField (`true`, `1`, `"yes"`, `"off"`, …). `None`: absent or invalid.
-pub(super) fn boolean(body: &Value, name: &str, errors: &mut Errors) -> Option<bool> {
+pub(crate) fn boolean(body: &Value, name: &str, errors: &mut Errors) -> Option<bool> {
     let parsed = match body.get(name)? {
         Value::Null => {
             errors.add(name, NULL);
@@ -276,7 +276,7 @@ pub(super) fn boolean(body: &Value, name: &str, errors: &mut Errors) -> Option<b
 }
 
 /// A list of integers (`[3, "4"]`), or an error message for the whole list.
-pub(super) fn id_list(value: &Value) -> Result<Vec<i64>, String> {
+pub(crate) fn id_list(value: &Value) -> Result<Vec<i64>, String> {
     let Value::Array(list) = value else {
         return Err(format!(
             "Expected a list of items but got type \"{}\".",
@@ -290,7 +290,7 @@ pub(super) fn id_list(value: &Value) -> Result<Vec<i64>, String> {
 
 /// `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or the admin SPA's
 /// `{"<ids_key>":[…]}` (`image_ids`, `item_ids`) (order = position, from 0) (D7).
-pub(super) fn reorder_entries(body: &Value, ids_key: &str) -> Option<Vec<(i64, Option<i32>)>> {
+pub(crate) fn reorder_entries(body: &Value, ids_key: &str) -> Option<Vec<(i64, Option<i32>)>> {
     let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get(ids_key)) {
         (Some(Value::Array(items)), _) if !items.is_empty() => items
             .iter()
@@ -314,12 +314,12 @@ pub(super) fn reorder_entries(body: &Value, ids_key: &str) -> Option<Vec<(i64, O
 }
 
 /// An integer id (`3` or `"3"`).
-pub(super) fn id_value(value: &Value) -> Option<i64> {
+pub(crate) fn id_value(value: &Value) -> Option<i64> {
     parse_int(value).ok().and_then(|n| i64::try_from(n).ok())
 }
 
 /// An integer that fits the `order` column.
-pub(super) fn order_value(value: &Value) -> Option<i32> {
+pub(crate) fn order_value(value: &Value) -> Option<i32> {
     parse_int(value).ok().and_then(|n| i32::try_from(n).ok())
 }
 

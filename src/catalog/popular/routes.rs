@@ -12,10 +12,10 @@ use serde_json::Value;
 use crate::{
     auth::AdminUser,
     catalog::{
-        fields::id_list,
+        fields::routes::id_list,
         model::{ProductOut, ProductType},
-        popular_repo::{self, MAX_POPULAR, Toggled},
-        repo, service,
+        popular::repo::{self as popular_repo, MAX_POPULAR, Toggled},
+        products::{repo, service},
     },
     error::{AppError, AppResult},
     extract::{BaseUrl, Body},

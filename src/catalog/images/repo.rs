@@ -266,7 +266,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
 
 /// Sets `order` of each `(id, order)` in one transaction. The caller has checked that the ids exist.
 pub async fn reorder(db: &Db, entries: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
-    crate::catalog::repo::set_sort_orders(
+    crate::catalog::products::repo::set_sort_orders(
         db,
         "UPDATE product_images SET sort_order = $2 WHERE id = $1",
         entries,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::{
     catalog::{
         model::{ImageOut, ItemOut, ProductOut, ProductRow, ProductType},
-        repo,
+        products::repo,
     },
     state::AppState,
 };

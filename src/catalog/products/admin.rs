@@ -16,8 +16,8 @@ use crate::{
     auth::AdminUser,
     catalog::{
         model::{AuditOut, ProductInput, ProductListOut, ProductOut, ProductType},
-        public::{invalid_type, no_match, product_path},
-        repo, service,
+        products::public::{invalid_type, no_match, product_path},
+        products::{repo, service},
     },
     error::{AppError, AppResult},
     extract::{BaseUrl, Body},

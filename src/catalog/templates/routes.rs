@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use crate::{
     auth::AdminUser,
     catalog::{
-        fields::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
-        public::{no_match, product_path},
-        repo,
-        templates_repo::{self, NewTemplate, TemplateChanges, TemplateRow},
+        fields::routes::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
+        products::public::{no_match, product_path},
+        products::repo,
+        templates::repo::{self as templates_repo, NewTemplate, TemplateChanges, TemplateRow},
     },
     error::{AppError, AppResult},
     extract::Body,

@@ -137,11 +137,11 @@ pub async fn update(
         .await)
 }
 
-pub use crate::catalog::repo::Deleted;
+pub use crate::catalog::products::repo::Deleted;
 
 /// Deletes a template item unless an order checklist references it (the foreign key refuses).
 pub async fn delete(db: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
-    crate::catalog::repo::delete_referenced(
+    crate::catalog::products::repo::delete_referenced(
         db,
         "DELETE FROM checklist_template_items WHERE id = $1",
         id,

@@ -28,11 +28,11 @@ use serde_json::{Map, Value, json};
 use crate::{
     auth::{AdminUser, MaybeUser, model::User},
     catalog::{
-        fields::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
-        images_repo::{self, ImageChanges, Inserted, NewImage},
+        fields::routes::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
+        images::repo::{self as images_repo, ImageChanges, Inserted, NewImage},
         model::{ImageOut, ImageRow, ProductType},
-        public::{no_match, product_path},
-        repo,
+        products::public::{no_match, product_path},
+        products::repo,
     },
     error::{AppError, AppResult},
     extract::{BaseUrl, Body},

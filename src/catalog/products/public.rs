@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use crate::{
     catalog::{
         model::{ImageOut, ProductOut, ProductType},
-        repo, service,
+        products::{repo, service},
     },
     error::{AppError, AppResult},
     extract::BaseUrl,

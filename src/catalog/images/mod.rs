@@ -1,0 +1,4 @@
+//! Product images: upload, reorder, primary, update, delete, and the secure-file route.
+
+pub mod repo;
+pub mod routes;

@@ -1,0 +1,6 @@
+//! Packages and campaigns: the public lists and details, and the admin's product management.
+
+pub mod admin;
+pub mod public;
+pub mod repo;
+pub mod service;
