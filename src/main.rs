@@ -12,6 +12,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    electioncart::crypto::install_tls_provider();
     // Sentry first, before the runtime (its guard flushes on drop at exit).
     let _sentry = telemetry::init_sentry(&config);
     telemetry::init_tracing(&config);

@@ -47,12 +47,14 @@ impl Deref for AppState {
 impl AppState {
     /// Connects the database, applies pending migrations and assembles the state.
     pub async fn build(config: Config) -> Result<Self, DbError> {
+        crate::crypto::install_tls_provider();
         let db = Db::connect(&config).await?;
         db.migrate().await?;
         Ok(Self::from_parts(config, db))
     }
 
     pub fn from_parts(config: Config, db: Db) -> Self {
+        crate::crypto::install_tls_provider();
         let pages = Pages::new(config.static_dir.is_some());
         let redis = config.redis_url.as_ref().and_then(|url| {
             match Redis::with_timeout(url.expose(), &config.redis_key_prefix, config.redis_timeout)
