@@ -26,7 +26,10 @@ pub enum AppError {
     /// `{"success": false, "message": …}`: user management and resource fields.
     #[error("{1}")]
     Message(StatusCode, String),
-    /// A body given as-is (serializer validation errors: field → list of messages).
+    /// 400 with serializer field errors, DRF's `{"field": ["message"]}` (see `validation`).
+    #[error("invalid input")]
+    Validation(FieldErrors),
+    /// A body given as-is (an endpoint family's own wrapper around field errors).
     #[error("request rejected")]
     Body(StatusCode, Value),
     /// 401 with `WWW-Authenticate: Bearer`.
@@ -44,6 +47,87 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// Field errors as DRF's serializers report them: field name → list of messages (or, for a list
+/// field, an object of per-item errors), in the order the fields were checked.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FieldErrors(serde_json::Map<String, Value>);
+
+impl FieldErrors {
+    /// Errors holding one message for `field`.
+    pub fn one(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::default();
+        errors.add(field, message);
+        errors
+    }
+
+    /// Adds a message to `field`'s list.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        let entry = self
+            .0
+            .entry(field.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        match entry {
+            Value::Array(list) => list.push(Value::String(message.into())),
+            other => *other = Value::Array(vec![Value::String(message.into())]),
+        }
+    }
+
+    /// Sets `field`'s errors to a structured value (per-item errors of a list field).
+    pub fn set(&mut self, field: &str, value: Value) {
+        self.0.insert(field.to_string(), value);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    /// The first message, for the endpoint families that report one string.
+    pub fn first_message(&self) -> String {
+        fn first(value: &Value) -> Option<&str> {
+            match value {
+                Value::String(s) => Some(s),
+                Value::Array(list) => list.iter().find_map(first),
+                Value::Object(map) => map.values().find_map(first),
+                _ => None,
+            }
+        }
+        self.0
+            .values()
+            .find_map(first)
+            .unwrap_or("Invalid data.")
+            .to_string()
+    }
+
+    /// `Ok` when nothing was reported.
+    pub fn check(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+impl serde::Serialize for FieldErrors {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Validation(errors)
+    }
+}
 
 /// The outcome of a check, with what the `RateLimit-*` headers report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +206,7 @@ impl IntoResponse for AppError {
                 Json(json!({ "success": false, "message": message })),
             )
                 .into_response(),
+            AppError::Validation(errors) => (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
             AppError::Body(status, body) => (status, Json(body)).into_response(),
             AppError::Unauthorized(detail) => {
                 let mut response =

@@ -28,6 +28,7 @@ pub mod static_files;
 pub mod telemetry;
 pub mod timefmt;
 pub mod uploads;
+pub mod validation;
 
 pub use app::Application;
 pub use config::Config;

@@ -58,7 +58,23 @@ async fn authenticate(
     let Some(token) = value.strip_prefix("Bearer ") else {
         return Ok(None);
     };
-    let claims = state.jwt.verify(token.trim()).map_err(|e| {
+    verify(state, token.trim()).await.map(Some)
+}
+
+/// The active user a token names, for routes that take a token elsewhere than the header
+/// (`?token=` on secure files, D19). `Ok(None)`: the token does not authenticate (invalid,
+/// expired, user gone or deactivated, issued before a password change); `Err`: the user lookup
+/// failed (503).
+pub async fn authenticate_token(state: &AppState, token: &str) -> Result<Option<User>, AppError> {
+    match verify(state, token.trim()).await {
+        Ok(user) => Ok(Some(user)),
+        Err(Ok(_)) => Ok(None),
+        Err(Err(error)) => Err(error),
+    }
+}
+
+async fn verify(state: &AppState, token: &str) -> Result<User, Result<Failure, AppError>> {
+    let claims = state.jwt.verify(token).map_err(|e| {
         Ok(match e {
             TokenError::Expired => Failure::Expired,
             TokenError::Invalid => Failure::Invalid,
@@ -81,7 +97,7 @@ async fn authenticate(
     {
         return Err(Ok(Failure::Invalid));
     }
-    Ok(Some(user))
+    Ok(user)
 }
 
 /// Any authenticated, active user.

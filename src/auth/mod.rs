@@ -8,5 +8,5 @@ pub mod repo;
 mod routes;
 pub mod service;
 
-pub use extract::{AdminUser, AuthUser, MaybeUser, StaffUser};
+pub use extract::{AdminUser, AuthUser, MaybeUser, StaffUser, authenticate_token};
 pub use routes::router;

@@ -2,8 +2,8 @@
 
 use crate::{
     auth::model::{NewUser, Role, User},
-    db::Db,
-    db_read, db_write,
+    db::{Db, Tx},
+    db_read, db_write, tx_run,
 };
 
 macro_rules! user_columns {
@@ -83,14 +83,22 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, s
 }
 
 pub async fn create(db: &Db, new: &NewUser) -> Result<User, CreateError> {
-    let result = db_write!(db, |pool| sqlx::query_as::<_, User>(INSERT)
+    let mut tx = db.begin().await.map_err(CreateError::Db)?;
+    let user = insert(&mut tx, new).await?;
+    tx.commit().await.map_err(CreateError::Db)?;
+    Ok(user)
+}
+
+/// [`create`] inside a transaction that other statements share (manual orders create customers).
+pub async fn insert(tx: &mut Tx, new: &NewUser) -> Result<User, CreateError> {
+    let result = tx_run!(tx, |conn| sqlx::query_as::<_, User>(INSERT)
         .bind(&new.username)
         .bind(&new.password_hash)
         .bind(&new.phone_number)
         .bind(&new.firebase_uid)
         .bind(new.role.as_str())
         .bind(now())
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await);
     result.map_err(|e| match unique_violation(&e) {
         Some(taken) => CreateError::Taken(taken),

@@ -4,13 +4,13 @@ use std::collections::HashMap;
 
 use axum::{
     Json, Router,
-    extract::{FromRequest, Path, Query, Request, State},
+    extract::{FromRequest, Request, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{delete, get, patch, post},
 };
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::{
     auth::{
@@ -21,11 +21,16 @@ use crate::{
     },
     crypto::password::Verdict,
     error::{AppError, AppResult},
-    extract::Body,
-    extract::ClientIp,
+    extract::{Body, ClientIp, ErrorBody, Query, path::parse_id},
     ratelimit::{LOGIN_FAILURES_PER_ACCOUNT, LOGIN_PER_IP, SIGNUP_PER_IP},
     state::AppState,
+    validation::{self, FieldErrors, REQUIRED, Text, normalize_username},
 };
+
+crate::path_param!(
+    /// `{id}` of a user: an integer, or this family's `{"success":false,"message":"User not found"}`.
+    struct UserId(i64) = "id", parse_id, user_not_found;
+);
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -57,13 +62,10 @@ fn error(status: StatusCode, message: impl Into<String>) -> AppError {
     AppError::Error(status, message.into())
 }
 
-/// A string field as DRF's `request.data.get` would give it (numbers are taken as text).
-fn text(body: &Value, name: &str) -> Option<String> {
-    match body.get(name)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+/// A string field as DRF's `request.data.get` would give it (numbers are taken as text); text
+/// PostgreSQL cannot store is this family's 400.
+fn text(body: &Value, name: &str) -> AppResult<Option<String>> {
+    validation::raw_text(body, name).map_err(|m| error(StatusCode::BAD_REQUEST, m))
 }
 
 fn user_out(state: &AppState, user: &User) -> UserOut {
@@ -85,14 +87,16 @@ async fn login(
     request: Request,
 ) -> AppResult<Response> {
     let ip_budget = state.limiter.enforce(&LOGIN_PER_IP, &ip).await?;
-    let Body(body) = Body::<Value>::from_request(request, &state).await?;
-    let (Some(username), Some(password)) = (text(&body, "username"), text(&body, "password"))
+    let ErrorBody(body) = ErrorBody::<Value>::from_request(request, &state).await?;
+    let (Some(username), Some(password)) = (text(&body, "username")?, text(&body, "password")?)
     else {
         return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
     };
     if username.is_empty() || password.is_empty() {
         return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
     }
+    // Stored usernames are NFKC-normalised; so is what a user types to sign in.
+    let username = normalize_username(&username);
     let account = state
         .limiter
         .peek(&LOGIN_FAILURES_PER_ACCOUNT, &username)
@@ -159,11 +163,13 @@ async fn signup(
     request: Request,
 ) -> AppResult<Response> {
     let ip_budget = state.limiter.enforce(&SIGNUP_PER_IP, &ip).await?;
-    let Body(body) = Body::<Value>::from_request(request, &state).await?;
-    let (Some(username), Some(password)) = (text(&body, "username"), text(&body, "password"))
+    let ErrorBody(body) = ErrorBody::<Value>::from_request(request, &state).await?;
+    let (Some(username), Some(password)) = (text(&body, "username")?, text(&body, "password")?)
     else {
         return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
     };
+    // As Django's `normalize_username`: `ａｄｍｉｎ` is `admin`, so it cannot pose as another account.
+    let username = normalize_username(&username);
     if username.trim().is_empty() || password.is_empty() {
         return Err(error(StatusCode::BAD_REQUEST, CREDENTIALS_REQUIRED));
     }
@@ -180,7 +186,7 @@ async fn signup(
         ));
     }
     // D15: "" (what the customer site always sends) is stored as NULL, so it never clashes.
-    let phone = text(&body, "phone_number")
+    let phone = text(&body, "phone_number")?
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty());
     if phone
@@ -282,44 +288,35 @@ async fn create_user(
     _admin: AdminUser,
     Body(body): Body<Value>,
 ) -> AppResult<Response> {
-    let mut errors: Map<String, Value> = Map::new();
-    let mut fail = |field: &str, text: String| {
-        if let Some(list) = errors
-            .entry(field.to_string())
-            .or_insert_with(|| Value::Array(Vec::new()))
-            .as_array_mut()
-        {
-            list.push(Value::String(text));
+    validation::object(&body)?;
+    let mut errors = FieldErrors::default();
+    let username = validation::text(
+        &body,
+        "username",
+        Text::required().max(MAX_USERNAME),
+        &mut errors,
+    )
+    .map(|u| normalize_username(&u));
+    if let Some(u) = &username {
+        if u.chars().count() > MAX_USERNAME {
+            errors.add(
+                "username",
+                format!("Ensure this field has no more than {MAX_USERNAME} characters."),
+            );
+        } else if repo::is_taken(&state.db, Taken::Username, u).await? {
+            errors.add("username", "Username already exists");
         }
-    };
-    let required = "This field is required.".to_string();
-    let blank = "This field may not be blank.".to_string();
-
-    let username = text(&body, "username");
-    match username.as_deref().map(str::trim) {
-        None => fail("username", required.clone()),
-        Some("") => fail("username", blank.clone()),
-        Some(u) if u.chars().count() > MAX_USERNAME => fail(
-            "username",
-            "Ensure this field has no more than 150 characters.".into(),
-        ),
-        Some(u) if repo::is_taken(&state.db, Taken::Username, u).await? => {
-            fail("username", "Username already exists".into());
-        }
-        Some(_) => {}
     }
-    let phone = text(&body, "phone_number");
-    match phone.as_deref().map(str::trim) {
-        None => fail("phone_number", required.clone()),
-        Some("") => fail("phone_number", blank.clone()),
-        Some(p) if p.chars().count() > MAX_PHONE => fail(
-            "phone_number",
-            "Ensure this field has no more than 15 characters.".into(),
-        ),
-        Some(p) if repo::is_taken(&state.db, Taken::Phone, p).await? => {
-            fail("phone_number", "Phone number already exists".into());
-        }
-        Some(_) => {}
+    let phone = validation::text(
+        &body,
+        "phone_number",
+        Text::required().max(MAX_PHONE),
+        &mut errors,
+    );
+    if let Some(p) = &phone
+        && repo::is_taken(&state.db, Taken::Phone, p).await?
+    {
+        errors.add("phone_number", "Phone number already exists");
     }
     let role = match body.get("role") {
         None | Some(Value::Null) => Some(Role::User),
@@ -327,37 +324,49 @@ async fn create_user(
         Some(value) => {
             let parsed = value.as_str().and_then(Role::parse);
             if parsed.is_none() {
-                fail("role", invalid_choice(value));
+                errors.add("role", invalid_choice(value));
             }
             parsed
         }
     };
-    let firebase_uid = text(&body, "firebase_uid")
-        .map(|f| f.trim().to_string())
-        .filter(|f| !f.is_empty());
-    if let Some(uid) = &firebase_uid {
-        if uid.chars().count() > MAX_FIREBASE_UID {
-            fail(
-                "firebase_uid",
-                "Ensure this field has no more than 128 characters.".into(),
-            );
-        } else if repo::is_taken(&state.db, Taken::FirebaseUid, uid).await? {
-            fail("firebase_uid", "Firebase UID already exists".into());
-        }
+    let firebase_uid = match body.get("firebase_uid") {
+        None | Some(Value::Null) => None,
+        Some(_) => validation::text(
+            &body,
+            "firebase_uid",
+            Text::optional().max(MAX_FIREBASE_UID),
+            &mut errors,
+        ),
     }
-    // "" (the admin form's "leave blank") means a random password nobody knows.
-    let password = text(&body, "password").filter(|p| !p.is_empty());
-    if let (Some(p), Some(u)) = (&password, &username)
-        && let Err(problem) = policy::check_policy(p, u.trim())
+    .filter(|f| !f.is_empty());
+    if let Some(uid) = &firebase_uid
+        && repo::is_taken(&state.db, Taken::FirebaseUid, uid).await?
     {
-        fail("password", problem.to_string());
+        errors.add("firebase_uid", "Firebase UID already exists");
     }
-    if !errors.is_empty() {
-        return Err(AppError::Body(
-            StatusCode::BAD_REQUEST,
-            Value::Object(errors),
-        ));
+    // "" (the admin form's "leave blank") means a random password nobody knows. Not trimmed.
+    let password = match body.get("password") {
+        None | Some(Value::Null) => None,
+        Some(value) => match value {
+            Value::String(p) if p.contains('\0') => {
+                errors.add("password", validation::NUL_CHARACTERS);
+                None
+            }
+            Value::String(p) => Some(p.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => {
+                errors.add("password", validation::INVALID_STRING);
+                None
+            }
+        },
     }
+    .filter(|p| !p.is_empty());
+    if let (Some(p), Some(u)) = (&password, &username)
+        && let Err(problem) = policy::check_policy(p, u)
+    {
+        errors.add("password", problem.to_string());
+    }
+    errors.check()?;
     let (Some(username), Some(phone), Some(role)) = (username, phone, role) else {
         return Err(AppError::bad_request("Invalid data."));
     };
@@ -365,9 +374,9 @@ async fn create_user(
     let password = password.unwrap_or_else(random_password);
     let password_hash = state.passwords.hash(password).await?;
     let new = NewUser {
-        username: username.trim().to_string(),
+        username,
         password_hash,
-        phone_number: Some(phone.trim().to_string()),
+        phone_number: Some(phone),
         firebase_uid,
         role,
     };
@@ -379,10 +388,7 @@ async fn create_user(
                 Taken::Phone => ("phone_number", "Phone number already exists"),
                 Taken::FirebaseUid => ("firebase_uid", "Firebase UID already exists"),
             };
-            return Err(AppError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({ field: [text] }),
-            ));
+            return Err(FieldErrors::one(field, text).into());
         }
         Err(CreateError::Db(e)) => return Err(e.into()),
     };
@@ -406,33 +412,19 @@ fn random_password() -> String {
     )
 }
 
-fn parse_id(raw: &str) -> Option<i64> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0)
-}
-
 /// `PATCH /api/auth/users/{id}/role/`.
 async fn set_role(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
+    UserId(id): UserId,
     Body(body): Body<Value>,
 ) -> AppResult<Json<Value>> {
-    let Some(id) = parse_id(&id) else {
-        return Err(user_not_found());
-    };
     let role = match body.get("role") {
-        None | Some(Value::Null) => {
-            return Err(AppError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({"role": ["This field is required."]}),
-            ));
-        }
-        Some(value) => value.as_str().and_then(Role::parse).ok_or_else(|| {
-            AppError::Body(
-                StatusCode::BAD_REQUEST,
-                json!({ "role": [invalid_choice(value)] }),
-            )
-        })?,
+        None | Some(Value::Null) => return Err(FieldErrors::one("role", REQUIRED).into()),
+        Some(value) => value
+            .as_str()
+            .and_then(Role::parse)
+            .ok_or_else(|| FieldErrors::one("role", invalid_choice(value)))?,
     };
     let target = repo::find_by_id(&state.db, id)
         .await?
@@ -466,11 +458,8 @@ async fn set_role(
 async fn delete_user(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(id): Path<String>,
+    UserId(id): UserId,
 ) -> AppResult<Json<Value>> {
-    let Some(id) = parse_id(&id) else {
-        return Err(user_not_found());
-    };
     if id == admin.id {
         return Err(message(
             StatusCode::BAD_REQUEST,

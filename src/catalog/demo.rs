@@ -7,6 +7,7 @@ use crate::{
         model::{ProductInput, ProductType},
         products::repo,
     },
+    in_tx,
     state::AppState,
 };
 
@@ -143,7 +144,10 @@ pub async fn seed(state: &AppState, admin_id: i64) -> anyhow::Result<usize> {
             ),
             is_active: Some(true),
         };
-        let id = repo::create(&state.db, demo.kind, &input, admin_id).await?;
+        let id = in_tx!(state.db, |tx| repo::create(
+            &mut tx, demo.kind, &input, admin_id
+        ))
+        .await?;
         if demo.popular {
             repo::mark_popular(&state.db, demo.kind, id).await?;
         }

@@ -25,7 +25,37 @@ pub fn router() -> Router<AppState> {
         .merge(popular::routes::router())
 }
 
-use crate::catalog::model::ProductType;
+use serde_json::Value;
+
+use crate::{
+    catalog::model::ProductType,
+    validation::{id_list, id_value, order_value},
+};
+
+/// A reorder body: `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or
+/// the admin SPA's `{"<ids_key>":[…]}` (`image_ids`, `item_ids`; order = position, from 0) (D7).
+pub(crate) fn reorder_entries(body: &Value, ids_key: &str) -> Option<Vec<(i64, Option<i32>)>> {
+    let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get(ids_key)) {
+        (Some(Value::Array(items)), _) if !items.is_empty() => items
+            .iter()
+            .map(|entry| {
+                let id = entry.get("id").and_then(id_value)?;
+                match entry.get("order") {
+                    None | Some(Value::Null) => Some((id, None)),
+                    Some(order) => order_value(order).map(|order| (id, Some(order))),
+                }
+            })
+            .collect::<Option<_>>()?,
+        (None | Some(Value::Null), Some(ids)) => id_list(ids)
+            .ok()?
+            .into_iter()
+            .enumerate()
+            .map(|(position, id)| (id, i32::try_from(position).ok()))
+            .collect(),
+        _ => return None,
+    };
+    (!entries.is_empty()).then_some(entries)
+}
 
 /// Drops what the public catalog reads cached for `kind` (lists, details, popular) after a write:
 /// targeted to that product type, never a flush (D21); other instances drop theirs too.

@@ -14,6 +14,20 @@ pub enum ProductType {
     Campaign,
 }
 
+crate::path_param!(
+    /// `{product_type}`: `package` or `campaign`, or
+    /// `{"error":"Invalid product type. Must be \"package\" or \"campaign\""}`.
+    pub struct Kind(ProductType) = "product_type", ProductType::parse, invalid_type;
+);
+
+/// `{"error":"Invalid product type. Must be \"package\" or \"campaign\""}`.
+pub fn invalid_type() -> crate::error::AppError {
+    crate::error::AppError::Error(
+        axum::http::StatusCode::BAD_REQUEST,
+        "Invalid product type. Must be \"package\" or \"campaign\"".into(),
+    )
+}
+
 impl ProductType {
     /// Exactly `package` or `campaign` (lowercase), as the original.
     pub fn parse(value: &str) -> Option<Self> {

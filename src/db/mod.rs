@@ -3,6 +3,16 @@
 //! Queries are written once with `$N` placeholders and run on either backend through [`db_read!`] and
 //! [`db_write!`]. SQLite gets a separate one-connection writer pool (DESIGN §10: one writer, no lock
 //! busy-waiting) beside a reader pool; PostgreSQL uses one pool for both.
+//!
+//! Statements that must commit together run in one [`Tx`] ([`Db::begin`]), which repository functions
+//! take as `&mut Tx`, so one service can run statements of several repositories in one transaction.
+//! Where the dialects differ, [`dialect`] holds one helper per difference.
+
+pub mod dialect;
+mod tx;
+
+pub use dialect::{Dialect, IdList};
+pub use tx::{Deleted, Tx, delete_referenced, set_sort_orders};
 
 use std::{
     path::{Path, PathBuf},
@@ -56,29 +66,6 @@ macro_rules! db_write {
             $crate::db::Db::Sqlite(s) => {
                 let $pool = &s.write;
                 $body
-            }
-        }
-    };
-}
-
-/// Runs `$body` inside one transaction on whichever backend is in use (`$tx` is the open
-/// transaction; use `&mut *$tx` as the executor). SQLite takes its write lock up front
-/// (`BEGIN IMMEDIATE`, DESIGN §10). The body's `?` must produce `sqlx::Error`.
-#[macro_export]
-macro_rules! db_tx {
-    ($db:expr, |$tx:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Postgres(pool) => {
-                let mut $tx = pool.begin().await?;
-                let result = $body;
-                $tx.commit().await?;
-                result
-            }
-            $crate::db::Db::Sqlite(s) => {
-                let mut $tx = s.write.begin_with("BEGIN IMMEDIATE").await?;
-                let result = $body;
-                $tx.commit().await?;
-                result
             }
         }
     };

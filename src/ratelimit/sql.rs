@@ -1,6 +1,6 @@
 //! Sliding windows in the SQL database (`rate_limit_hits`), shared by every instance using it.
-//! PostgreSQL serialises each key with a transaction-scoped advisory lock; SQLite has one writer and
-//! takes its write lock up front (`BEGIN IMMEDIATE`).
+//! Each key is serialised by its transaction's lock ([`crate::db::Tx::lock`]: an advisory lock on
+//! PostgreSQL; SQLite's one writer holds the write lock from `BEGIN IMMEDIATE`).
 
 use super::{Decision, Op, Rule, decide};
 use crate::{db::Db, redis_conn::now_ms};
@@ -47,24 +47,12 @@ pub async fn apply(db: &Db, rule: &Rule, key: &str, op: Op) -> Result<Decision, 
             .map(|r| r.rows_affected()))?;
         return Ok(decide(rule, op, 0, None, now));
     }
-    let (count, oldest) = match db {
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind(key)
-                .execute(&mut *tx)
-                .await?;
-            let result = count_and_insert!(tx, rule, key, op, now, window_ms);
-            tx.commit().await?;
-            result
-        }
-        Db::Sqlite(s) => {
-            let mut tx = s.write.begin_with("BEGIN IMMEDIATE").await?;
-            let result = count_and_insert!(tx, rule, key, op, now, window_ms);
-            tx.commit().await?;
-            result
-        }
-    };
+    let mut tx = db.begin().await?;
+    tx.lock(key).await?;
+    let (count, oldest) = crate::tx_run!(&mut tx, |conn| count_and_insert!(
+        conn, rule, key, op, now, window_ms
+    ));
+    tx.commit().await?;
     if now % 97 == 0 {
         let _ = crate::db_write!(db, |pool| sqlx::query(SWEEP)
             .bind(now - 2 * 3_600_000)

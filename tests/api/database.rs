@@ -116,3 +116,106 @@ async fn postgres_is_exercised_when_configured() {
         assert_eq!(backends(), vec![Backend::Sqlite]);
     }
 }
+
+fn product(name: &str) -> electioncart::catalog::model::ProductInput {
+    electioncart::catalog::model::ProductInput {
+        name: name.into(),
+        price_paise: 1_850_000,
+        description: "in one transaction".into(),
+        unit: None,
+        features: None,
+        deliverables: None,
+        items: Some(vec![("Posters".into(), 100)]),
+        is_active: Some(true),
+    }
+}
+
+fn new_user(username: &str) -> electioncart::auth::model::NewUser {
+    electioncart::auth::model::NewUser {
+        username: username.into(),
+        password_hash: "not-a-real-hash".into(),
+        phone_number: None,
+        firebase_uid: None,
+        role: electioncart::auth::model::Role::User,
+    }
+}
+
+async fn count(db: &Db, sql: &'static str, name: &str) -> i64 {
+    electioncart::db_read!(db, |pool| sqlx::query_scalar::<_, i64>(sql)
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .expect("count"))
+}
+
+/// A statement of the catalog repository and one of the auth repository share one `Tx`: when the
+/// second fails (a taken username) both are rolled back; when both succeed both are committed.
+#[tokio::test]
+async fn statements_of_two_repositories_commit_or_roll_back_together() {
+    use electioncart::{auth, catalog::model::ProductType, catalog::products};
+    const PRODUCTS: &str = "SELECT COUNT(*) FROM packages WHERE name = $1";
+    const ITEMS: &str = "SELECT COUNT(*) FROM package_items i JOIN packages p ON p.id = i.package_id \
+                         WHERE p.name = $1";
+    const USERS: &str = "SELECT COUNT(*) FROM users WHERE username = $1";
+    for backend in backends() {
+        let test_db = TestDb::new(backend).await;
+        let db = Db::connect_url(&test_db.url, 4, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        auth::repo::create(&db, &new_user("taken"))
+            .await
+            .expect("first user");
+        let admin = auth::repo::find_by_username(&db, "taken")
+            .await
+            .expect("find")
+            .expect("exists");
+
+        // Second statement fails: the product written by the first is gone too.
+        let mut tx = db.begin().await.expect("begin");
+        products::repo::create(
+            &mut tx,
+            ProductType::Package,
+            &product("Rolled back"),
+            admin.id,
+        )
+        .await
+        .expect("product inside the transaction");
+        let second = auth::repo::insert(&mut tx, &new_user("taken")).await;
+        assert!(
+            matches!(second, Err(auth::repo::CreateError::Taken(_))),
+            "{backend:?}: {second:?}"
+        );
+        tx.rollback().await.expect("rollback");
+        assert_eq!(count(&db, PRODUCTS, "Rolled back").await, 0, "{backend:?}");
+        assert_eq!(count(&db, ITEMS, "Rolled back").await, 0, "{backend:?}");
+
+        // A transaction dropped without commit (a cancelled request) rolls back as well.
+        {
+            let mut tx = db.begin().await.expect("begin");
+            products::repo::create(&mut tx, ProductType::Package, &product("Dropped"), admin.id)
+                .await
+                .expect("product");
+        }
+        assert_eq!(count(&db, PRODUCTS, "Dropped").await, 0, "{backend:?}");
+
+        // Both succeed: both are committed.
+        let mut tx = db.begin().await.expect("begin");
+        products::repo::create(
+            &mut tx,
+            ProductType::Package,
+            &product("Committed"),
+            admin.id,
+        )
+        .await
+        .expect("product");
+        auth::repo::insert(&mut tx, &new_user("fresh"))
+            .await
+            .expect("second user");
+        tx.commit().await.expect("commit");
+        assert_eq!(count(&db, PRODUCTS, "Committed").await, 1, "{backend:?}");
+        assert_eq!(count(&db, ITEMS, "Committed").await, 1, "{backend:?}");
+        assert_eq!(count(&db, USERS, "fresh").await, 1, "{backend:?}");
+        db.close().await;
+    }
+}

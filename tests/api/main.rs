@@ -19,3 +19,4 @@ mod popular;
 mod ratelimit;
 mod snapshots;
 mod templates;
+mod validation;

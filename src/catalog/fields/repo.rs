@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::{
     catalog::model::ProductType,
-    db::{Db, now},
+    db::{Db, Tx, now},
     db_read, db_write,
 };
 
@@ -204,11 +204,11 @@ pub async fn update(
     }
 }
 
-pub use crate::catalog::products::repo::Deleted;
+pub use crate::db::Deleted;
 
 /// Deletes a definition unless something references it (the foreign key refuses).
 pub async fn delete(db: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
-    crate::catalog::products::repo::delete_referenced(
+    crate::db::delete_referenced(
         db,
         "DELETE FROM resource_field_definitions WHERE id = $1",
         id,
@@ -218,9 +218,9 @@ pub async fn delete(db: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
 
 /// Sets `order` for each `(id, order)` pair in one transaction; unknown ids are skipped (as the
 /// original). Returns how many rows changed.
-pub async fn reorder(db: &Db, orders: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
-    crate::catalog::products::repo::set_sort_orders(
-        db,
+pub async fn reorder(tx: &mut Tx, orders: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
+    crate::db::set_sort_orders(
+        tx,
         "UPDATE resource_field_definitions SET sort_order = $2 WHERE id = $1",
         orders,
     )

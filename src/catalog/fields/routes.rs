@@ -1,17 +1,15 @@
 //! Resource-field definitions (contract-A §4.7, contract-B §8.4): the upload form each product asks its
 //! customers to fill in. Admin role only (D14). Errors use the `{"success":false,…}` family.
-//!
-//! Also home of the DRF-style field parsing shared with the checklist templates (`templates.rs`).
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, patch},
 };
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use crate::{
     auth::AdminUser,
@@ -22,9 +20,14 @@ use crate::{
         products::repo,
     },
     error::{AppError, AppResult},
-    extract::Body,
+    extract::{Id, SuccessBody, body::success_errors, path::parse_id},
+    in_tx,
     state::AppState,
     timefmt::iso_at,
+    validation::{
+        self, FieldErrors, INVALID_INT, NUL_CHARACTERS, NULL, REQUIRED, Text, boolean, id_list,
+        id_value, integer, not_a_list, order_value, string_list, text,
+    },
 };
 
 pub fn router() -> Router<AppState> {
@@ -60,267 +63,6 @@ fn normalise_extension(ext: &str) -> String {
 pub fn extension_allowed(allowed: &[String], ext: &str) -> bool {
     let wanted = normalise_extension(ext);
     !wanted.is_empty() && allowed.iter().any(|a| normalise_extension(a) == wanted)
-}
-
-// ---- DRF-style field parsing (shared with templates.rs) -------------------------------------------
-
-pub(crate) const REQUIRED: &str = "This field is required.";
-pub(crate) const NULL: &str = "This field may not be null.";
-pub(crate) const BLANK: &str = "This field may not be blank.";
-const INVALID_INT: &str = "A valid integer is required.";
-const INVALID_BOOL: &str = "Must be a valid boolean.";
-const INVALID_STRING: &str = "Not a valid string.";
-
-/// Field errors, DRF style: `{field: [messages]}`.
-#[derive(Default)]
-pub(crate) struct Errors(Map<String, Value>);
-
-impl Errors {
-    pub(crate) fn add(&mut self, field: &str, message: impl Into<String>) {
-        if let Some(list) = self
-            .0
-            .entry(field.to_string())
-            .or_insert_with(|| Value::Array(Vec::new()))
-            .as_array_mut()
-        {
-            list.push(Value::String(message.into()));
-        }
-    }
-
-    fn set(&mut self, field: &str, value: Value) {
-        self.0.insert(field.to_string(), value);
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub(crate) fn into_value(self) -> Value {
-        Value::Object(self.0)
-    }
-}
-
-/// Python's name for a JSON value's type, as DRF's messages show it.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
-}
-
-/// DRF's answer to a body that is not an object.
-pub(crate) fn not_a_dict(body: &Value) -> Option<Value> {
-    (!body.is_object()).then(|| {
-        json!({"non_field_errors": [format!(
-            "Invalid data. Expected a dictionary, but got {}.",
-            type_name(body)
-        )]})
-    })
-}
-
-/// A CharField: strings (trimmed) and numbers; `max` characters at most. `Some` when present and valid.
-pub(crate) fn text(
-    body: &Value,
-    name: &str,
-    required: bool,
-    max: Option<usize>,
-    allow_blank: bool,
-    errors: &mut Errors,
-) -> Option<String> {
-    let value = match body.get(name) {
-        None => {
-            if required {
-                errors.add(name, REQUIRED);
-            }
-            return None;
-        }
-        Some(Value::Null) => {
-            errors.add(name, NULL);
-            return None;
-        }
-        Some(Value::String(s)) => s.trim().to_string(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(_) => {
-            errors.add(name, INVALID_STRING);
-            return None;
-        }
-    };
-    if value.is_empty() && !allow_blank {
-        errors.add(name, BLANK);
-        return None;
-    }
-    if let Some(max) = max
-        && value.chars().count() > max
-    {
-        errors.add(
-            name,
-            format!("Ensure this field has no more than {max} characters."),
-        );
-        return None;
-    }
-    Some(value)
-}
-
-/// An integer as DRF's IntegerField reads it (`5`, `"5"`, `5.0`), within the database's int range.
-fn parse_int(value: &Value) -> Result<i128, ()> {
-    match value {
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Ok(i128::from(i))
-            } else if let Some(u) = n.as_u64() {
-                Ok(i128::from(u))
-            } else {
-                match n.as_f64() {
-                    Some(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e30 => Ok(f as i128),
-                    _ => Err(()),
-                }
-            }
-        }
-        Value::String(s) if s.len() <= 1000 => {
-            let t = s.trim();
-            // DRF strips a decimal tail of zeros: "7.00" is 7.
-            let t = match t.split_once('.') {
-                Some((whole, frac)) if frac.chars().all(|c| c == '0') => whole,
-                _ => t,
-            };
-            t.parse::<i128>().map_err(|_| ())
-        }
-        _ => Err(()),
-    }
-}
-
-/// An IntegerField. `None`: absent or invalid; `Some(None)`: null (only when `nullable`; an empty
-/// string counts as null there, as a form would send it).
-pub(crate) fn integer(
-    body: &Value,
-    name: &str,
-    required: bool,
-    nullable: bool,
-    errors: &mut Errors,
-) -> Option<Option<i32>> {
-    let value = match body.get(name) {
-        None => {
-            if required {
-                errors.add(name, REQUIRED);
-            }
-            return None;
-        }
-        Some(Value::Null) if nullable => return Some(None),
-        Some(Value::String(s)) if nullable && s.trim().is_empty() => return Some(None),
-        Some(Value::Null) => {
-            errors.add(name, NULL);
-            return None;
-        }
-        Some(v) => v,
-    };
-    match parse_int(value) {
-        Err(()) => {
-            errors.add(name, INVALID_INT);
-            None
-        }
-        Ok(n) if n > i128::from(i32::MAX) => {
-            errors.add(
-                name,
-                format!("Ensure this value is less than or equal to {}.", i32::MAX),
-            );
-            None
-        }
-        Ok(n) if n < i128::from(i32::MIN) => {
-            errors.add(
-                name,
-                format!(
-                    "Ensure this value is greater than or equal to {}.",
-                    i32::MIN
-                ),
-            );
-            None
-        }
-        Ok(n) => i32::try_from(n).ok().map(Some),
-    }
-}
-
-/// A BooleanField (`true`, `1`, `"yes"`, `"off"`, …). `None`: absent or invalid.
-pub(crate) fn boolean(body: &Value, name: &str, errors: &mut Errors) -> Option<bool> {
-    let parsed = match body.get(name)? {
-        Value::Null => {
-            errors.add(name, NULL);
-            return None;
-        }
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) => {
-            let f = n.as_f64();
-            if f == Some(1.0) {
-                Some(true)
-            } else if f == Some(0.0) {
-                Some(false)
-            } else {
-                None
-            }
-        }
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "t" | "yes" | "y" | "on" | "1" => Some(true),
-            "false" | "f" | "no" | "n" | "off" | "0" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    };
-    if parsed.is_none() {
-        errors.add(name, INVALID_BOOL);
-    }
-    parsed
-}
-
-/// A list of integers (`[3, "4"]`), or an error message for the whole list.
-pub(crate) fn id_list(value: &Value) -> Result<Vec<i64>, String> {
-    let Value::Array(list) = value else {
-        return Err(format!(
-            "Expected a list of items but got type \"{}\".",
-            type_name(value)
-        ));
-    };
-    list.iter()
-        .map(|v| id_value(v).ok_or_else(|| INVALID_INT.to_string()))
-        .collect()
-}
-
-/// `{"items":[{"id":1,"order":2},…]}` (entries without `order` are left alone) or the admin SPA's
-/// `{"<ids_key>":[…]}` (`image_ids`, `item_ids`) (order = position, from 0) (D7).
-pub(crate) fn reorder_entries(body: &Value, ids_key: &str) -> Option<Vec<(i64, Option<i32>)>> {
-    let entries: Vec<(i64, Option<i32>)> = match (body.get("items"), body.get(ids_key)) {
-        (Some(Value::Array(items)), _) if !items.is_empty() => items
-            .iter()
-            .map(|entry| {
-                let id = entry.get("id").and_then(id_value)?;
-                match entry.get("order") {
-                    None | Some(Value::Null) => Some((id, None)),
-                    Some(order) => order_value(order).map(|order| (id, Some(order))),
-                }
-            })
-            .collect::<Option<_>>()?,
-        (None | Some(Value::Null), Some(ids)) => id_list(ids)
-            .ok()?
-            .into_iter()
-            .enumerate()
-            .map(|(position, id)| (id, i32::try_from(position).ok()))
-            .collect(),
-        _ => return None,
-    };
-    (!entries.is_empty()).then_some(entries)
-}
-
-/// An integer id (`3` or `"3"`).
-pub(crate) fn id_value(value: &Value) -> Option<i64> {
-    parse_int(value).ok().and_then(|n| i64::try_from(n).ok())
-}
-
-/// An integer that fits the `order` column.
-pub(crate) fn order_value(value: &Value) -> Option<i32> {
-    parse_int(value).ok().and_then(|n| i32::try_from(n).ok())
 }
 
 // ---- the read shape ------------------------------------------------------------------------------
@@ -372,12 +114,10 @@ const FIELD_TYPES: &[&str] = &["image", "text", "number", "document", "phone", "
 /// The create rules (contract-A §4.7), also used by PUT as a full replace: omitted `is_required`
 /// becomes true and omitted `order` 0; other omitted optional keys keep `current`'s values.
 /// The type-specific caps are checked on the resulting definition.
-fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Value> {
-    if let Some(errors) = not_a_dict(body) {
-        return Err(errors);
-    }
-    let mut errors = Errors::default();
-    let field_name = text(body, "field_name", true, Some(100), false, &mut errors);
+fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, FieldErrors> {
+    validation::object(body)?;
+    let mut errors = FieldErrors::default();
+    let field_name = text(body, "field_name", Text::required().max(100), &mut errors);
     let field_type = match body.get("field_type") {
         None => {
             errors.add("field_type", REQUIRED);
@@ -389,6 +129,10 @@ fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Valu
         }
         Some(value) => {
             let shown = match value {
+                Value::String(s) if s.contains('\0') => {
+                    errors.add("field_type", NUL_CHARACTERS);
+                    return Err(errors);
+                }
                 Value::String(s) => s.clone(),
                 Value::Bool(true) => "True".into(),
                 Value::Bool(false) => "False".into(),
@@ -404,7 +148,7 @@ fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Valu
     };
     let is_required = boolean(body, "is_required", &mut errors);
     let order = integer(body, "order", false, false, &mut errors);
-    let help_text = text(body, "help_text", false, Some(200), true, &mut errors);
+    let help_text = text(body, "help_text", Text::optional().max(200), &mut errors);
     let max_file_size_mb = integer(body, "max_file_size_mb", false, true, &mut errors);
     let max_length = integer(body, "max_length", false, true, &mut errors);
     let min_value = integer(body, "min_value", false, true, &mut errors);
@@ -415,40 +159,23 @@ fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Valu
             errors.add("allowed_extensions", NULL);
             None
         }
-        Some(Value::Array(list)) => {
-            let mut item_errors = Map::new();
-            let mut extensions = Vec::with_capacity(list.len());
-            for (index, item) in list.iter().enumerate() {
-                match item {
-                    Value::String(s) => extensions.push(s.clone()),
-                    _ => {
-                        item_errors.insert(index.to_string(), json!([INVALID_STRING]));
-                    }
-                }
-            }
-            if item_errors.is_empty() {
-                Some(extensions)
-            } else {
-                errors.set("allowed_extensions", Value::Object(item_errors));
+        Some(value) => match string_list(value) {
+            Ok(extensions) => Some(extensions),
+            Err(item_errors) if item_errors.is_object() => {
+                errors.set("allowed_extensions", item_errors);
                 None
             }
-        }
-        Some(other) => {
-            errors.add(
-                "allowed_extensions",
-                format!(
-                    "Expected a list of items but got type \"{}\".",
-                    type_name(other)
-                ),
-            );
-            None
-        }
+            Err(_) => {
+                errors.add("allowed_extensions", not_a_list(value));
+                None
+            }
+        },
     };
     if !errors.is_empty() {
-        return Err(errors.into_value());
+        return Err(errors);
     }
     let (Some(field_name), Some(field_type)) = (field_name, field_type) else {
-        return Err(json!({"non_field_errors": ["Invalid data."]}));
+        return Err(FieldErrors::one("non_field_errors", "Invalid data."));
     };
     let input = FieldInput {
         field_name,
@@ -467,7 +194,7 @@ fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Valu
             .or_else(|| current.map(FieldRow::extensions))
             .unwrap_or_default(),
     };
-    let mut errors = Errors::default();
+    let mut errors = FieldErrors::default();
     match input.field_type.as_str() {
         "image" if input.max_file_size_mb.is_some_and(|mb| mb > 10) => errors.add(
             "max_file_size_mb",
@@ -496,23 +223,27 @@ fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Valu
     if errors.is_empty() {
         Ok(input)
     } else {
-        Err(errors.into_value())
+        Err(errors)
     }
 }
 
 // ---- handlers ------------------------------------------------------------------------------------
 
-/// `{type}/{id}` with this family's errors: a bad type is a `success:false` message; a non-integer id
-/// is not a route at all.
-fn product_of(raw_type: &str, raw_id: &str) -> AppResult<(ProductType, i64)> {
-    let id = raw_id.parse::<i64>().map_err(|_| AppError::not_found())?;
-    let kind = ProductType::parse(raw_type).ok_or_else(|| {
-        AppError::Message(
-            StatusCode::BAD_REQUEST,
-            "Invalid product type. Must be package or campaign".into(),
-        )
-    })?;
-    Ok((kind, id))
+crate::path_param!(
+    /// `{product_type}` with this family's error: a `success:false` message.
+    struct FieldsKind(ProductType) = "product_type", ProductType::parse, invalid_type;
+);
+
+crate::path_param!(
+    /// `{field_id}`: an integer, or `{"detail":"Not found."}`.
+    struct FieldId(i64) = "field_id", parse_id, AppError::not_found;
+);
+
+fn invalid_type() -> AppError {
+    AppError::Message(
+        StatusCode::BAD_REQUEST,
+        "Invalid product type. Must be package or campaign".into(),
+    )
 }
 
 fn field_not_found() -> AppError {
@@ -526,17 +257,13 @@ fn duplicate(name: &str) -> AppError {
     )
 }
 
-fn field_id(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>().map_err(|_| AppError::not_found())
-}
-
 /// `GET …/{type}/{id}/resource-fields/` → `{"success":true,"fields":[…]}` by order.
 async fn list_fields(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Id(id): Id,
+    FieldsKind(kind): FieldsKind,
 ) -> AppResult<Json<Value>> {
-    let (kind, id) = product_of(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, id).await? {
         return Err(no_match(kind));
     }
@@ -549,19 +276,14 @@ async fn list_fields(
 async fn create_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path((raw_type, raw_id)): Path<(String, String)>,
-    Body(body): Body<Value>,
+    Id(id): Id,
+    FieldsKind(kind): FieldsKind,
+    SuccessBody(body): SuccessBody<Value>,
 ) -> AppResult<Response> {
-    let (kind, id) = product_of(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, id).await? {
         return Err(no_match(kind));
     }
-    let input = validate(&body, None).map_err(|errors| {
-        AppError::Body(
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "errors": errors}),
-        )
-    })?;
+    let input = validate(&body, None).map_err(success_errors)?;
     if fields_repo::name_taken(&state.db, kind, id, &input.field_name, None).await? {
         return Err(duplicate(&input.field_name));
     }
@@ -590,9 +312,8 @@ async fn create_field(
 async fn field_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(raw_id): Path<String>,
+    FieldId(id): FieldId,
 ) -> AppResult<Json<Value>> {
-    let id = field_id(&raw_id)?;
     let row = fields_repo::get(&state.db, id)
         .await?
         .ok_or_else(field_not_found)?;
@@ -607,10 +328,9 @@ async fn field_detail(
 async fn update_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(raw_id): Path<String>,
-    Body(body): Body<Value>,
+    FieldId(id): FieldId,
+    SuccessBody(body): SuccessBody<Value>,
 ) -> AppResult<Json<Value>> {
-    let id = field_id(&raw_id)?;
     let current = fields_repo::get(&state.db, id)
         .await?
         .ok_or_else(field_not_found)?;
@@ -650,9 +370,8 @@ async fn update_field(
 async fn delete_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(raw_id): Path<String>,
+    FieldId(id): FieldId,
 ) -> AppResult<Json<Value>> {
-    let id = field_id(&raw_id)?;
     match fields_repo::delete(&state.db, id).await? {
         fields_repo::Deleted::Yes => {
             tracing::info!(field_id = id, by = admin.id, "resource field deleted");
@@ -671,8 +390,8 @@ async fn delete_field(
 
 /// The reorder body: `{"field_orders":[{"id":1,"order":0},…]}` or the admin SPA's
 /// `{"field_ids":[…]}` (position = order, from 0) (D7).
-fn reorder_pairs(body: &Value) -> Result<Vec<(i64, i32)>, Value> {
-    let mut errors = Errors::default();
+fn reorder_pairs(body: &Value) -> Result<Vec<(i64, i32)>, FieldErrors> {
+    let mut errors = FieldErrors::default();
     match (body.get("field_orders"), body.get("field_ids")) {
         (Some(Value::Array(list)), _) => {
             let mut pairs = Vec::with_capacity(list.len());
@@ -698,13 +417,7 @@ fn reorder_pairs(body: &Value) -> Result<Vec<(i64, i32)>, Value> {
             }
         }
         (Some(Value::Null), _) => errors.add("field_orders", NULL),
-        (Some(other), _) => errors.add(
-            "field_orders",
-            format!(
-                "Expected a list of items but got type \"{}\".",
-                type_name(other)
-            ),
-        ),
+        (Some(other), _) => errors.add("field_orders", not_a_list(other)),
         (None, Some(ids)) => match id_list(ids) {
             Ok(ids) => {
                 return Ok(ids
@@ -717,22 +430,17 @@ fn reorder_pairs(body: &Value) -> Result<Vec<(i64, i32)>, Value> {
         },
         (None, None) => errors.add("field_orders", REQUIRED),
     }
-    Err(errors.into_value())
+    Err(errors)
 }
 
 /// `PATCH /admin/products/resource-fields/reorder/`. Unknown ids are skipped, as the original.
 async fn reorder_fields(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Body(body): Body<Value>,
+    SuccessBody(body): SuccessBody<Value>,
 ) -> AppResult<Json<Value>> {
-    let pairs = reorder_pairs(&body).map_err(|errors| {
-        AppError::Body(
-            StatusCode::BAD_REQUEST,
-            json!({"success": false, "errors": errors}),
-        )
-    })?;
-    let changed = fields_repo::reorder(&state.db, &pairs).await?;
+    let pairs = reorder_pairs(&body).map_err(success_errors)?;
+    let changed = in_tx!(state.db, |tx| fields_repo::reorder(&mut tx, &pairs)).await?;
     tracing::info!(changed, by = admin.id, "resource fields reordered");
     Ok(Json(json!({
         "success": true,
@@ -757,29 +465,13 @@ mod tests {
     }
 
     #[test]
-    fn integers_like_drf() {
-        for (value, want) in [
-            (json!(5), Some(5)),
-            (json!("7"), Some(7)),
-            (json!(" 8 "), Some(8)),
-            (json!("9.00"), Some(9)),
-            (json!(3.0), Some(3)),
-            (json!(3.5), None),
-            (json!("x"), None),
-            (json!(true), None),
-        ] {
-            assert_eq!(parse_int(&value).ok().map(|n| n as i64), want, "{value}");
-        }
-    }
-
-    #[test]
     fn type_caps() {
         let image = validate(
             &json!({"field_name": "Photo", "field_type": "image", "max_file_size_mb": 11}),
             None,
         );
         assert_eq!(
-            image.err(),
+            image.err().map(FieldErrors::into_value),
             Some(json!({"max_file_size_mb": ["Maximum file size for images cannot exceed 10MB"]}))
         );
         let ok = validate(

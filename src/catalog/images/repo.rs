@@ -5,12 +5,10 @@
 //! IMMEDIATE` already serialises writers), so concurrent uploads and primary changes cannot break them
 //! (the original's check-then-write races, contract-A §7.16).
 
-use serde_json::json;
-
 use crate::{
     catalog::model::{ImageRow, ProductType},
-    db::{Db, now},
-    db_read, db_tx,
+    db::{Db, Dialect, IdList, Tx, now, set_sort_orders},
+    db_read, sql_for_update, sql_in_ids, tx_run,
 };
 
 macro_rules! image_columns {
@@ -32,17 +30,11 @@ macro_rules! select_image {
 }
 
 /// Locks the product row for the rest of the transaction; `None` when there is no such product.
-fn lock_product_sql(db: &Db, kind: ProductType) -> &'static str {
-    match (db, kind) {
-        (Db::Postgres(_), ProductType::Package) => {
-            "SELECT id FROM packages WHERE id = $1 FOR NO KEY UPDATE"
-        }
-        (Db::Postgres(_), ProductType::Campaign) => {
-            "SELECT id FROM campaigns WHERE id = $1 FOR NO KEY UPDATE"
-        }
-        (Db::Sqlite(_), ProductType::Package) => "SELECT id FROM packages WHERE id = $1",
-        (Db::Sqlite(_), ProductType::Campaign) => "SELECT id FROM campaigns WHERE id = $1",
-    }
+fn lock_product_sql(tx: &Tx, kind: ProductType) -> &'static str {
+    tx.sql(match kind {
+        ProductType::Package => sql_for_update!(no_key: "SELECT id FROM packages WHERE id = $1"),
+        ProductType::Campaign => sql_for_update!(no_key: "SELECT id FROM campaigns WHERE id = $1"),
+    })
 }
 
 fn kind_of(row: &ImageRow) -> ProductType {
@@ -55,6 +47,16 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
     ))
     .bind(id)
     .fetch_optional(pool)
+    .await)
+}
+
+/// [`get`] inside a transaction.
+async fn get_in(tx: &mut Tx, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_as::<_, ImageRow>(select_image!(
+        "WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
     .await)
 }
 
@@ -74,22 +76,11 @@ pub async fn by_ids(db: &Db, ids: &[i64]) -> Result<Vec<ImageRow>, sqlx::Error> 
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    match db {
-        Db::Postgres(pool) => {
-            sqlx::query_as::<_, ImageRow>(select_image!("WHERE id = ANY($1)"))
-                .bind(ids)
-                .fetch_all(pool)
-                .await
-        }
-        Db::Sqlite(s) => {
-            sqlx::query_as::<_, ImageRow>(select_image!(
-                "WHERE id IN (SELECT value FROM json_each($1))"
-            ))
-            .bind(json!(ids).to_string())
-            .fetch_all(&s.read)
-            .await
-        }
-    }
+    const BY_IDS: Dialect = sql_in_ids!(select_image!("WHERE id"), "$1");
+    db_read!(db, |pool| sqlx::query_as::<_, ImageRow>(db.sql(BY_IDS))
+        .bind(IdList(ids))
+        .fetch_all(pool)
+        .await)
 }
 
 /// A new image row. `order: None` → (max order of the product, or 0) + 1.
@@ -115,13 +106,13 @@ pub enum Inserted {
 
 /// Inserts an image under the product's rules: at most `max_images`; the first image is primary; a
 /// new primary demotes the others.
-pub async fn insert(db: &Db, new: &NewImage, max_images: i64) -> Result<Inserted, sqlx::Error> {
-    let lock = lock_product_sql(db, new.kind);
+pub async fn insert(tx: &mut Tx, new: &NewImage, max_images: i64) -> Result<Inserted, sqlx::Error> {
+    let lock = lock_product_sql(tx, new.kind);
     let at = now();
-    let outcome = db_tx!(db, |tx| {
+    let outcome = tx_run!(tx, |conn| {
         let product: Option<i64> = sqlx::query_scalar(lock)
             .bind(new.product_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
         if product.is_none() {
             return Ok(Inserted::NoProduct);
@@ -132,7 +123,7 @@ pub async fn insert(db: &Db, new: &NewImage, max_images: i64) -> Result<Inserted
         )
         .bind(new.kind.as_str())
         .bind(new.product_id)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
         if count >= max_images {
             return Ok(Inserted::LimitReached);
@@ -148,7 +139,7 @@ pub async fn insert(db: &Db, new: &NewImage, max_images: i64) -> Result<Inserted
             )
             .bind(new.kind.as_str())
             .bind(new.product_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
         let row: ImageRow = sqlx::query_as(concat!(
@@ -167,7 +158,7 @@ pub async fn insert(db: &Db, new: &NewImage, max_images: i64) -> Result<Inserted
         .bind(order)
         .bind(&new.alt_text)
         .bind(at)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *conn)
         .await?;
         Inserted::Row(row)
     });
@@ -184,19 +175,19 @@ pub struct ImageChanges {
 
 /// Applies the changes; `is_primary: true` demotes the product's other images. `None`: no such image.
 pub async fn update(
-    db: &Db,
+    tx: &mut Tx,
     id: i64,
     changes: &ImageChanges,
 ) -> Result<Option<ImageRow>, sqlx::Error> {
-    let Some(current) = get(db, id).await? else {
+    let Some(current) = get_in(tx, id).await? else {
         return Ok(None);
     };
     let kind = kind_of(&current);
-    let lock = lock_product_sql(db, kind);
-    let row = db_tx!(db, |tx| {
+    let lock = lock_product_sql(tx, kind);
+    let row = tx_run!(tx, |conn| {
         let _: Option<i64> = sqlx::query_scalar(lock)
             .bind(current.product_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
         if changes.is_primary == Some(true) {
             sqlx::query(
@@ -206,7 +197,7 @@ pub async fn update(
             .bind(kind.as_str())
             .bind(current.product_id)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
         let row: Option<ImageRow> = sqlx::query_as(concat!(
@@ -219,7 +210,7 @@ pub async fn update(
         .bind(changes.alt_text.as_deref())
         .bind(changes.order)
         .bind(changes.is_primary)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         row
     });
@@ -228,23 +219,23 @@ pub async fn update(
 
 /// Deletes the image; when it was the primary, the remaining image with the lowest `order` (then the
 /// newest) becomes primary. Returns the deleted row (its files are the caller's to remove).
-pub async fn delete(db: &Db, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
-    let Some(current) = get(db, id).await? else {
+pub async fn delete(tx: &mut Tx, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
+    let Some(current) = get_in(tx, id).await? else {
         return Ok(None);
     };
     let kind = kind_of(&current);
-    let lock = lock_product_sql(db, kind);
-    let deleted = db_tx!(db, |tx| {
+    let lock = lock_product_sql(tx, kind);
+    let deleted = tx_run!(tx, |conn| {
         let _: Option<i64> = sqlx::query_scalar(lock)
             .bind(current.product_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
         let row: Option<ImageRow> = sqlx::query_as(concat!(
             "DELETE FROM product_images WHERE id = $1 RETURNING ",
             image_columns!()
         ))
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         if let Some(row) = &row
             && row.is_primary
@@ -256,7 +247,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
             )
             .bind(kind.as_str())
             .bind(row.product_id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         }
         row
@@ -265,9 +256,9 @@ pub async fn delete(db: &Db, id: i64) -> Result<Option<ImageRow>, sqlx::Error> {
 }
 
 /// Sets `order` of each `(id, order)` in one transaction. The caller has checked that the ids exist.
-pub async fn reorder(db: &Db, entries: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
-    crate::catalog::products::repo::set_sort_orders(
-        db,
+pub async fn reorder(tx: &mut Tx, entries: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
+    set_sort_orders(
+        tx,
         "UPDATE product_images SET sort_order = $2 WHERE id = $1",
         entries,
     )

@@ -16,7 +16,7 @@ use axum::{
     Json, Router,
     body::{Body as HttpBody, Bytes},
     extract::{
-        DefaultBodyLimit, FromRequest, FromRequestParts, Multipart, Path, RawQuery, Request, State,
+        DefaultBodyLimit, FromRequest, Multipart, Request, State,
         multipart::{MultipartError, MultipartRejection},
     },
     http::{HeaderValue, StatusCode, header},
@@ -26,22 +26,24 @@ use axum::{
 use serde_json::{Map, Value, json};
 
 use crate::{
-    auth::{AdminUser, MaybeUser, model::User},
+    auth::{AdminUser, MaybeUser, authenticate_token, model::User},
     catalog::{
-        fields::routes::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
         images::repo::{self as images_repo, ImageChanges, Inserted, NewImage},
-        model::{ImageOut, ImageRow, ProductType},
-        products::public::{no_match, product_path},
+        model::{ImageOut, ImageRow, Kind, ProductType},
+        products::public::no_match,
         products::repo,
+        reorder_entries,
     },
     error::{AppError, AppResult},
-    extract::{BaseUrl, Body},
+    extract::{BaseUrl, Body, ErrorBody, Id, Pk, Query, path::parse_id},
+    in_tx,
     state::AppState,
     uploads::{
         Area, StoredName,
         images::{ImageRejection, MAX_IMAGE_BYTES, accepted_type, decode_and_thumbnail},
         sniff::ImageType,
     },
+    validation::{self, FieldErrors, Text, boolean, integer, text},
 };
 
 /// At most this many images per product (contract-A §4.6).
@@ -86,8 +88,13 @@ fn image_not_found() -> AppError {
     )
 }
 
-fn pk_of(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>().map_err(|_| AppError::not_found())
+crate::path_param!(
+    /// `{image_id}` of the secure-file route: an integer, or `{"detail":"Image not found"}`.
+    struct ImageId(i64) = "image_id", parse_id, secure_image_not_found;
+);
+
+fn secure_image_not_found() -> AppError {
+    AppError::Detail(StatusCode::NOT_FOUND, "Image not found".into())
 }
 
 fn kind_of(row: &ImageRow) -> ProductType {
@@ -99,11 +106,11 @@ fn image_out(state: &AppState, row: &ImageRow, base: &str) -> ImageOut {
 }
 
 /// `{"image":["…"]}` plus any other field errors.
-fn invalid(mut errors: Errors, image: Option<ImageRejection>) -> AppError {
+fn invalid(mut errors: FieldErrors, image: Option<ImageRejection>) -> AppError {
     if let Some(rejection) = image {
         errors.add("image", rejection.message());
     }
-    AppError::Body(StatusCode::BAD_REQUEST, errors.into_value())
+    AppError::Validation(errors)
 }
 
 /// A broken multipart body: 413 when over the limit, else DRF's parse error.
@@ -222,10 +229,10 @@ async fn upload_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(product_id): Id,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<Response> {
-    let (kind, product_id) = product_path(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, product_id).await? {
         return Err(no_match(kind));
     }
@@ -234,13 +241,11 @@ async fn upload_image(
     }
     let form = read_upload_form(multipart).await?;
 
-    let mut errors = Errors::default();
+    let mut errors = FieldErrors::default();
     let alt_text = text(
         &form.fields,
         "alt_text",
-        false,
-        Some(200),
-        true,
+        Text::optional().max(200),
         &mut errors,
     );
     let is_primary = boolean(&form.fields, "is_primary", &mut errors);
@@ -265,7 +270,7 @@ async fn upload_image(
             .run(move || decode_and_thumbnail(&bytes, image_type))
             .await?
     };
-    let checked = decoded.map_err(|rejection| invalid(Errors::default(), Some(rejection)))?;
+    let checked = decoded.map_err(|rejection| invalid(FieldErrors::default(), Some(rejection)))?;
 
     let name = StoredName::generate(image_type.extension());
     let thumbnail = name.thumbnail();
@@ -294,7 +299,10 @@ async fn upload_image(
             let _ = storage.delete(Area::Products, &name).await;
             return Err(anyhow::Error::new(error));
         }
-        let inserted = images_repo::insert(&state.db, &new, MAX_IMAGES).await;
+        let inserted = in_tx!(state.db, |tx| images_repo::insert(
+            &mut tx, &new, MAX_IMAGES
+        ))
+        .await;
         if !matches!(inserted, Ok(Inserted::Row(_))) {
             let _ = storage.delete(Area::Products, &name).await;
             let _ = storage.delete(Area::Products, &thumbnail).await;
@@ -331,7 +339,7 @@ async fn reorder_images(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Body(body): Body<Value>,
+    ErrorBody(body): ErrorBody<Value>,
 ) -> AppResult<Json<Value>> {
     let entries = reorder_entries(&body, "image_ids")
         .ok_or_else(|| AppError::Error(StatusCode::BAD_REQUEST, ITEMS_REQUIRED.into()))?;
@@ -350,7 +358,7 @@ async fn reorder_images(
         .iter()
         .filter_map(|(id, order)| order.map(|o| (*id, o)))
         .collect();
-    images_repo::reorder(&state.db, &changes).await?;
+    in_tx!(state.db, |tx| images_repo::reorder(&mut tx, &changes)).await?;
     let mut rows = images_repo::by_ids(&state.db, &ids).await?;
     rows.sort_by(|a, b| {
         a.sort_order
@@ -379,14 +387,13 @@ async fn set_primary(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<Json<Value>> {
-    let pk = pk_of(&raw_pk)?;
     let changes = ImageChanges {
         is_primary: Some(true),
         ..ImageChanges::default()
     };
-    let row = images_repo::update(&state.db, pk, &changes)
+    let row = in_tx!(state.db, |tx| images_repo::update(&mut tx, pk, &changes))
         .await?
         .ok_or_else(image_not_found)?;
     crate::catalog::invalidate(&state, kind_of(&row)).await;
@@ -403,9 +410,8 @@ async fn set_primary(
 async fn image_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<Json<ImageOut>> {
-    let pk = pk_of(&raw_pk)?;
     let row = images_repo::get(&state.db, pk)
         .await?
         .ok_or_else(image_not_found)?;
@@ -457,10 +463,9 @@ async fn update_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
     request: Request,
 ) -> AppResult<Json<ImageOut>> {
-    let pk = pk_of(&raw_pk)?;
     let (body, has_image) = read_update_body(request).await?;
     if images_repo::get(&state.db, pk).await?.is_none() {
         return Err(image_not_found());
@@ -471,19 +476,17 @@ async fn update_image(
             "Cannot update image file. Delete and upload a new one instead.".into(),
         ));
     }
-    if let Some(errors) = not_a_dict(&body) {
-        return Err(AppError::Body(StatusCode::BAD_REQUEST, errors));
-    }
-    let mut errors = Errors::default();
+    validation::object(&body)?;
+    let mut errors = FieldErrors::default();
     let changes = ImageChanges {
-        alt_text: text(&body, "alt_text", false, Some(200), true, &mut errors),
+        alt_text: text(&body, "alt_text", Text::optional().max(200), &mut errors),
         order: integer(&body, "order", false, false, &mut errors).flatten(),
         is_primary: boolean(&body, "is_primary", &mut errors),
     };
     if !errors.is_empty() {
         return Err(invalid(errors, None));
     }
-    let row = images_repo::update(&state.db, pk, &changes)
+    let row = in_tx!(state.db, |tx| images_repo::update(&mut tx, pk, &changes))
         .await?
         .ok_or_else(image_not_found)?;
     crate::catalog::invalidate(&state, kind_of(&row)).await;
@@ -496,10 +499,9 @@ async fn update_image(
 async fn delete_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<StatusCode> {
-    let pk = pk_of(&raw_pk)?;
-    let row = images_repo::delete(&state.db, pk)
+    let row = in_tx!(state.db, |tx| images_repo::delete(&mut tx, pk))
         .await?
         .ok_or_else(image_not_found)?;
     remove_files(
@@ -524,18 +526,16 @@ async fn secure_file_user(
     if header_user.is_some() {
         return Ok(header_user);
     }
-    let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-        return Ok(None);
-    };
-    let Ok(request) = axum::http::Request::builder()
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(())
-    else {
-        return Ok(None);
-    };
-    let (mut parts, ()) = request.into_parts();
-    let MaybeUser(user) = MaybeUser::from_request_parts(&mut parts, state).await?;
-    Ok(user)
+    match token.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(token) => authenticate_token(state, token).await,
+        None => Ok(None),
+    }
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct SecureFileQuery {
+    token: Option<String>,
+    thumbnail: Option<String>,
 }
 
 /// `GET /api/secure-files/images/{image_id}/[?thumbnail=true][&token=…]`: any authenticated user.
@@ -544,32 +544,22 @@ async fn secure_file_user(
 async fn secure_image(
     State(state): State<AppState>,
     MaybeUser(header_user): MaybeUser,
-    Path(raw_id): Path<String>,
-    RawQuery(query): RawQuery,
+    // Checked after the caller: an anonymous request is 403 whatever the id.
+    image_id: Result<ImageId, AppError>,
+    Query(params): Query<SecureFileQuery>,
 ) -> AppResult<Response> {
-    let params: Vec<(String, String)> = query
-        .as_deref()
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let param = |key: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let user = secure_file_user(&state, header_user, param("token")).await?;
+    let user = secure_file_user(&state, header_user, params.token.as_deref()).await?;
     if user.is_none() {
         return Err(AppError::Detail(
             StatusCode::FORBIDDEN,
             "Authentication required".into(),
         ));
     }
-    let image_not_found = || AppError::Detail(StatusCode::NOT_FOUND, "Image not found".into());
-    let id = raw_id.parse::<i64>().map_err(|_| image_not_found())?;
+    let ImageId(id) = image_id?;
     let row = images_repo::get(&state.db, id)
         .await?
-        .ok_or_else(image_not_found)?;
-    let want_thumbnail = param("thumbnail").is_some_and(|v| {
+        .ok_or_else(secure_image_not_found)?;
+    let want_thumbnail = params.thumbnail.as_deref().is_some_and(|v| {
         let v = v.trim();
         v.eq_ignore_ascii_case("true") || v == "1"
     });

@@ -5,8 +5,8 @@
 
 use crate::{
     catalog::model::ProductType,
-    db::{Db, now},
-    db_tx,
+    db::{Tx, now},
+    tx_run,
 };
 
 pub const MAX_POPULAR: i64 = 3;
@@ -23,7 +23,7 @@ pub enum Toggled {
 
 /// The SQL texts of one product table.
 struct Sql {
-    lock_key: i64,
+    lock_key: &'static str,
     is_popular: &'static str,
     count: &'static str,
     max_order: &'static str,
@@ -62,9 +62,9 @@ macro_rules! sql_for {
     };
 }
 
-/// Advisory-lock keys ("popular" + a type byte).
-const PACKAGE_LOCK: i64 = 0x706f_7075_6c61_7201;
-const CAMPAIGN_LOCK: i64 = 0x706f_7075_6c61_7202;
+/// Lock keys (see [`Tx::lock`]): one per product type.
+const PACKAGE_LOCK: &str = "catalog:popular:package";
+const CAMPAIGN_LOCK: &str = "catalog:popular:campaign";
 
 fn sql(kind: ProductType) -> Sql {
     match kind {
@@ -72,8 +72,6 @@ fn sql(kind: ProductType) -> Sql {
         ProductType::Campaign => sql_for!("campaigns", CAMPAIGN_LOCK),
     }
 }
-
-const PG_LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
 
 /// Renumbers the popular products of the open transaction's type 1..n in their current order.
 macro_rules! renumber {
@@ -93,20 +91,14 @@ macro_rules! renumber {
 
 /// Flips `is_popular`: marking takes `popular_order` = max + 1 (refused at the limit), unmarking resets
 /// it to 0; then the popular products of the type are renumbered 1..n in their current order.
-pub async fn toggle(db: &Db, kind: ProductType, id: i64) -> Result<Toggled, sqlx::Error> {
+pub async fn toggle(tx: &mut Tx, kind: ProductType, id: i64) -> Result<Toggled, sqlx::Error> {
     let sql = sql(kind);
-    let postgres = matches!(db, Db::Postgres(_));
     let at = now();
-    let outcome = db_tx!(db, |tx| {
-        if postgres {
-            sqlx::query(PG_LOCK)
-                .bind(sql.lock_key)
-                .execute(&mut *tx)
-                .await?;
-        }
+    tx.lock(sql.lock_key).await?;
+    let outcome = tx_run!(tx, |conn| {
         let current: Option<bool> = sqlx::query_scalar(sql.is_popular)
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
         match current {
             None => Toggled::NotFound,
@@ -116,27 +108,27 @@ pub async fn toggle(db: &Db, kind: ProductType, id: i64) -> Result<Toggled, sqlx
                     .bind(false)
                     .bind(0_i32)
                     .bind(at)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
-                renumber!(tx, sql);
+                renumber!(conn, sql);
                 Toggled::Now(false)
             }
             Some(false) => {
-                let popular: i64 = sqlx::query_scalar(sql.count).fetch_one(&mut *tx).await?;
+                let popular: i64 = sqlx::query_scalar(sql.count).fetch_one(&mut *conn).await?;
                 if popular >= MAX_POPULAR {
                     Toggled::LimitReached
                 } else {
                     let max: i32 = sqlx::query_scalar(sql.max_order)
-                        .fetch_one(&mut *tx)
+                        .fetch_one(&mut *conn)
                         .await?;
                     sqlx::query(sql.set)
                         .bind(id)
                         .bind(true)
                         .bind(max.saturating_add(1))
                         .bind(at)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
-                    renumber!(tx, sql);
+                    renumber!(conn, sql);
                     Toggled::Now(true)
                 }
             }
@@ -147,18 +139,12 @@ pub async fn toggle(db: &Db, kind: ProductType, id: i64) -> Result<Toggled, sqlx
 
 /// For position i (from 1) of `ids`, a listed product that is popular gets `popular_order` = i (a later
 /// position wins for a repeated id); other ids are ignored. Positions are those of the list as sent.
-pub async fn reorder(db: &Db, kind: ProductType, ids: &[i64]) -> Result<(), sqlx::Error> {
+pub async fn reorder(tx: &mut Tx, kind: ProductType, ids: &[i64]) -> Result<(), sqlx::Error> {
     let sql = sql(kind);
-    let postgres = matches!(db, Db::Postgres(_));
-    db_tx!(db, |tx| {
-        if postgres {
-            sqlx::query(PG_LOCK)
-                .bind(sql.lock_key)
-                .execute(&mut *tx)
-                .await?;
-        }
+    tx.lock(sql.lock_key).await?;
+    tx_run!(tx, |conn| {
         let popular: Vec<i64> = sqlx::query_scalar(sql.popular_ids)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut *conn)
             .await?;
         // Only popular products can change (at most MAX_POPULAR updates, however long the list).
         for id in popular {
@@ -170,7 +156,7 @@ pub async fn reorder(db: &Db, kind: ProductType, ids: &[i64]) -> Result<(), sqlx
                 sqlx::query(sql.set_order)
                     .bind(id)
                     .bind(position)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
             }
         }

@@ -1,25 +1,21 @@
 //! Popular flags (contract-A §4.7, contract-B §8.6): toggle and reorder the homepage's "popular"
 //! packages and campaigns. Admin role only (D14). Errors use `{"error":…}`.
 
-use axum::{
-    Json, Router,
-    extract::{Path, State},
-    http::StatusCode,
-    routing::patch,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::patch};
 use serde_json::Value;
 
 use crate::{
     auth::AdminUser,
     catalog::{
-        fields::routes::id_list,
         model::{ProductOut, ProductType},
         popular::repo::{self as popular_repo, MAX_POPULAR, Toggled},
         products::{repo, service},
     },
     error::{AppError, AppResult},
-    extract::{BaseUrl, Body},
+    extract::{BaseUrl, ErrorBody, Pk},
+    in_tx,
     state::AppState,
+    validation::id_list,
 };
 
 /// Literal `packages`/`campaigns` segments win over the `{product_type}/{id}/` admin routes.
@@ -54,12 +50,11 @@ fn not_found(kind: ProductType) -> AppError {
 async fn toggle(
     state: &AppState,
     kind: ProductType,
-    raw_pk: &str,
+    id: i64,
     base: &str,
     admin_id: i64,
 ) -> AppResult<ProductOut> {
-    let id = raw_pk.parse::<i64>().map_err(|_| AppError::not_found())?;
-    match popular_repo::toggle(&state.db, kind, id).await? {
+    match in_tx!(state.db, |tx| popular_repo::toggle(&mut tx, kind, id)).await? {
         Toggled::NotFound => return Err(not_found(kind)),
         Toggled::LimitReached => {
             return Err(AppError::Error(
@@ -91,10 +86,10 @@ async fn toggle_package(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path(pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<Json<ProductOut>> {
     Ok(Json(
-        toggle(&state, ProductType::Package, &pk, &base, admin.id).await?,
+        toggle(&state, ProductType::Package, pk, &base, admin.id).await?,
     ))
 }
 
@@ -102,10 +97,10 @@ async fn toggle_campaign(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path(pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<Json<ProductOut>> {
     Ok(Json(
-        toggle(&state, ProductType::Campaign, &pk, &base, admin.id).await?,
+        toggle(&state, ProductType::Campaign, pk, &base, admin.id).await?,
     ))
 }
 
@@ -131,7 +126,7 @@ async fn reorder(
             ));
         }
     };
-    popular_repo::reorder(&state.db, kind, &ids).await?;
+    in_tx!(state.db, |tx| popular_repo::reorder(&mut tx, kind, &ids)).await?;
     crate::catalog::invalidate(state, kind).await;
     tracing::info!(
         product_type = kind.as_str(),
@@ -146,7 +141,7 @@ async fn reorder_packages(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Body(body): Body<Value>,
+    ErrorBody(body): ErrorBody<Value>,
 ) -> AppResult<Json<Vec<ProductOut>>> {
     Ok(Json(
         reorder(&state, ProductType::Package, &body, &base, admin.id).await?,
@@ -157,7 +152,7 @@ async fn reorder_campaigns(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Body(body): Body<Value>,
+    ErrorBody(body): ErrorBody<Value>,
 ) -> AppResult<Json<Vec<ProductOut>>> {
     Ok(Json(
         reorder(&state, ProductType::Campaign, &body, &base, admin.id).await?,

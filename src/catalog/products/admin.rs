@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{delete, get, patch, post, put},
@@ -15,14 +15,16 @@ use serde_json::{Map, Value, json};
 use crate::{
     auth::AdminUser,
     catalog::{
-        model::{AuditOut, ProductInput, ProductListOut, ProductOut, ProductType},
-        products::public::{invalid_type, no_match, product_path},
+        model::{AuditOut, Kind, ProductInput, ProductListOut, ProductOut, ProductType},
+        products::public::no_match,
         products::{repo, service},
     },
     error::{AppError, AppResult},
-    extract::{BaseUrl, Body},
+    extract::{BaseUrl, Body, Id, Query},
+    in_tx,
     money::{MAX_PAISE, format_paise, parse_rupees},
     state::AppState,
+    validation::{self, FieldErrors, REQUIRED, Text, boolean, integer, text},
 };
 
 pub fn router() -> Router<AppState> {
@@ -77,94 +79,6 @@ async fn list_products(
     Ok(Json(merged.into_iter().map(|(_, _, out)| out).collect()))
 }
 
-/// Field errors, DRF style: `{field: [messages]}` (items: a list of per-item objects).
-#[derive(Default)]
-struct Errors(Map<String, Value>);
-
-impl Errors {
-    fn add(&mut self, field: &str, message: impl Into<String>) {
-        if let Some(list) = self
-            .0
-            .entry(field.to_string())
-            .or_insert_with(|| Value::Array(Vec::new()))
-            .as_array_mut()
-        {
-            list.push(Value::String(message.into()));
-        }
-    }
-
-    fn into_result(self) -> AppResult<()> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Body(
-                StatusCode::BAD_REQUEST,
-                Value::Object(self.0),
-            ))
-        }
-    }
-}
-
-const REQUIRED: &str = "This field is required.";
-const BLANK: &str = "This field may not be blank.";
-
-/// A required char field: present, a string, not blank, at most `max` characters.
-fn char_field(body: &Value, name: &str, max: usize, errors: &mut Errors) -> Option<String> {
-    match body.get(name) {
-        None => {
-            errors.add(name, REQUIRED);
-            None
-        }
-        Some(Value::Null) => {
-            errors.add(name, "This field may not be null.");
-            None
-        }
-        Some(value) => {
-            let text = match value {
-                Value::String(s) => s.trim().to_string(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => {
-                    errors.add(name, "Not a valid string.");
-                    return None;
-                }
-            };
-            if text.is_empty() {
-                errors.add(name, BLANK);
-                None
-            } else if text.chars().count() > max {
-                errors.add(
-                    name,
-                    format!("Ensure this field has no more than {max} characters."),
-                );
-                None
-            } else {
-                Some(text)
-            }
-        }
-    }
-}
-
-fn bool_field(body: &Value, name: &str, errors: &mut Errors) -> Option<bool> {
-    match body.get(name)? {
-        Value::Bool(b) => Some(*b),
-        Value::Number(n) if n.as_i64() == Some(1) => Some(true),
-        Value::Number(n) if n.as_i64() == Some(0) => Some(false),
-        Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" => Some(true),
-            "false" | "0" | "no" | "off" => Some(false),
-            _ => {
-                errors.add(name, "Must be a valid boolean.");
-                None
-            }
-        },
-        _ => {
-            errors.add(name, "Must be a valid boolean.");
-            None
-        }
-    }
-}
-
 /// Validates a create or (full) update body.
 async fn validate(
     state: &AppState,
@@ -172,14 +86,9 @@ async fn validate(
     body: &Value,
     except: Option<i64>,
 ) -> AppResult<ProductInput> {
-    if !body.is_object() {
-        return Err(AppError::Body(
-            StatusCode::BAD_REQUEST,
-            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
-        ));
-    }
-    let mut errors = Errors::default();
-    let name = char_field(body, "name", 200, &mut errors);
+    validation::object(body)?;
+    let mut errors = FieldErrors::default();
+    let name = text(body, "name", Text::required().max(200), &mut errors);
     if let Some(n) = &name
         && repo::name_taken(&state.db, kind, n, except).await?
     {
@@ -212,57 +121,55 @@ async fn validate(
             }
         },
     };
-    let description = char_field(body, "description", usize::MAX, &mut errors);
+    let description = text(body, "description", Text::required(), &mut errors);
     let unit = match kind {
-        ProductType::Campaign => char_field(body, "unit", 50, &mut errors),
+        ProductType::Campaign => text(body, "unit", Text::required().max(50), &mut errors),
         ProductType::Package => None,
     };
-    let is_active = bool_field(body, "is_active", &mut errors);
+    let is_active = boolean(body, "is_active", &mut errors);
     let items = match (kind, body.get("items")) {
         (ProductType::Package, Some(Value::Array(list))) => {
             let mut parsed = Vec::new();
             let mut item_errors = Vec::new();
             let mut any_error = false;
             for item in list {
-                let mut e = Errors::default();
-                let name = char_field(item, "name", 200, &mut e);
-                let quantity = match item.get("quantity") {
-                    None | Some(Value::Null) => Some(1),
-                    Some(Value::Number(n)) => n.as_i64().and_then(|q| i32::try_from(q).ok()),
-                    Some(Value::String(s)) => s.trim().parse::<i32>().ok(),
-                    Some(_) => None,
+                let mut e = FieldErrors::default();
+                let name = match validation::object(item) {
+                    Ok(_) => text(item, "name", Text::required().max(200), &mut e),
+                    Err(not_an_object) => {
+                        e = not_an_object;
+                        None
+                    }
                 };
-                if quantity.is_none() {
-                    e.add("quantity", "A valid integer is required.");
-                }
-                any_error |= !e.0.is_empty();
-                item_errors.push(Value::Object(e.0));
+                let quantity = if item.is_object() {
+                    integer(item, "quantity", false, true, &mut e)
+                        .map(|q| q.unwrap_or(1))
+                        .or_else(|| (!e.contains("quantity")).then_some(1))
+                } else {
+                    None
+                };
+                any_error |= !e.is_empty();
+                item_errors.push(e.into_value());
                 if let (Some(n), Some(q)) = (name, quantity) {
                     parsed.push((n, q));
                 }
             }
             if any_error {
-                errors.0.insert("items".into(), Value::Array(item_errors));
+                errors.set("items", Value::Array(item_errors));
             }
             Some(parsed)
         }
         (ProductType::Package, Some(Value::Null)) | (_, None) => None,
         (ProductType::Package, Some(other)) => {
-            let kind_name = match other {
-                Value::String(_) => "str",
-                Value::Number(_) => "int",
-                Value::Bool(_) => "bool",
-                _ => "dict",
-            };
-            errors.0.insert(
-                "items".into(),
-                json!({"non_field_errors": [format!("Expected a list of items but got type \"{kind_name}\".")]}),
+            errors.set(
+                "items",
+                json!({"non_field_errors": [validation::not_a_list(other)]}),
             );
             None
         }
         (ProductType::Campaign, Some(_)) => None,
     };
-    errors.into_result()?;
+    errors.check()?;
     let (Some(name), Some(price_paise), Some(description)) = (name, price, description) else {
         return Err(AppError::bad_request("Invalid data."));
     };
@@ -295,12 +202,11 @@ async fn create_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path(raw_type): Path<String>,
+    Kind(kind): Kind,
     Body(body): Body<Value>,
 ) -> AppResult<Response> {
-    let kind = ProductType::parse(&raw_type).ok_or_else(invalid_type)?;
     let input = validate(&state, kind, &body, None).await?;
-    let id = repo::create(&state.db, kind, &input, admin.id).await?;
+    let id = in_tx!(state.db, |tx| repo::create(&mut tx, kind, &input, admin.id)).await?;
     crate::catalog::invalidate(&state, kind).await;
     tracing::info!(
         product_type = kind.as_str(),
@@ -316,9 +222,9 @@ async fn product_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
     BaseUrl(base): BaseUrl,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
 ) -> AppResult<Json<ProductOut>> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     Ok(Json(full_product(&state, kind, id, &base).await?))
 }
 
@@ -327,10 +233,10 @@ async fn update_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
     Body(body): Body<Value>,
 ) -> AppResult<Json<ProductOut>> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     let current = repo::get(&state.db, kind, id)
         .await?
         .ok_or_else(|| no_match(kind))?;
@@ -356,14 +262,14 @@ async fn update_product(
             json!({"old": current.is_active, "new": active}),
         );
     }
-    if !repo::update(
-        &state.db,
+    if !in_tx!(state.db, |tx| repo::update(
+        &mut tx,
         kind,
         id,
         &input,
         admin.id,
         &Value::Object(changes),
-    )
+    ))
     .await?
     {
         return Err(no_match(kind));
@@ -376,14 +282,21 @@ async fn update_product(
 async fn delete_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
 ) -> AppResult<StatusCode> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     let current = repo::get(&state.db, kind, id)
         .await?
         .ok_or_else(|| no_match(kind))?;
     // Orders arrive with their own feature; until then nothing can reference a product.
-    let files = repo::delete(&state.db, kind, id, &current.name, admin.id).await?;
+    let files = in_tx!(state.db, |tx| repo::delete(
+        &mut tx,
+        kind,
+        id,
+        &current.name,
+        admin.id
+    ))
+    .await?;
     crate::catalog::remove_files(&state, files).await;
     crate::catalog::invalidate(&state, kind).await;
     tracing::info!(
@@ -399,12 +312,14 @@ async fn toggle_status(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     BaseUrl(base): BaseUrl,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
 ) -> AppResult<Json<ProductOut>> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
-    repo::toggle_active(&state.db, kind, id, admin.id)
-        .await?
-        .ok_or_else(|| no_match(kind))?;
+    in_tx!(state.db, |tx| repo::toggle_active(
+        &mut tx, kind, id, admin.id
+    ))
+    .await?
+    .ok_or_else(|| no_match(kind))?;
     crate::catalog::invalidate(&state, kind).await;
     Ok(Json(full_product(&state, kind, id, &base).await?))
 }
@@ -412,9 +327,9 @@ async fn toggle_status(
 async fn audit_logs(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
 ) -> AppResult<Json<Vec<AuditOut>>> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, id).await? {
         return Err(no_match(kind));
     }

@@ -5,21 +5,21 @@ use std::future::Future;
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::{
     catalog::{
-        model::{ImageOut, ProductOut, ProductType},
+        model::{ImageOut, Kind, ProductOut, ProductType},
         products::{repo, service},
     },
     error::{AppError, AppResult},
-    extract::BaseUrl,
+    extract::{BaseUrl, Id, Page, PageQuery, ProductId, Query, page::page_number},
     state::AppState,
 };
 
@@ -37,38 +37,6 @@ pub fn router() -> Router<AppState> {
             "/products/{product_type}/{product_id}/images/",
             get(product_images),
         )
-}
-
-/// DRF's page-number envelope.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Page<T> {
-    pub count: i64,
-    pub next: Option<String>,
-    pub previous: Option<String>,
-    pub results: Vec<T>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct PageQuery {
-    page: Option<String>,
-}
-
-fn invalid_page() -> AppError {
-    AppError::Detail(StatusCode::NOT_FOUND, "Invalid page.".into())
-}
-
-/// `?page=` → a 1-based page number within `count`, or DRF's 404 `{"detail":"Invalid page."}`.
-fn page_number(raw: Option<&str>, count: i64) -> AppResult<i64> {
-    let last = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = match raw.map(str::trim) {
-        None | Some("") => 1,
-        Some("last") => last,
-        Some(text) => text.parse::<i64>().map_err(|_| invalid_page())?,
-    };
-    if page < 1 || page > last {
-        return Err(invalid_page());
-    }
-    Ok(page)
 }
 
 /// Cache keys of the public reads, all under `catalog:<plural>:` so a write to one product type
@@ -129,21 +97,11 @@ async fn list_uncached(
     raw_page: Option<&str>,
 ) -> AppResult<Page<ProductOut>> {
     let count = repo::count_active(&state.db, kind).await?;
-    let page = page_number(raw_page, count)?;
+    let page = page_number(raw_page, count, PAGE_SIZE)?;
     let rows = repo::list_active(&state.db, kind, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
     let results = service::render(state, kind, &rows, base).await?;
     let path = format!("{base}/api/{}/", kind.plural());
-    let last = ((count + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    Ok(Page {
-        count,
-        next: (page < last).then(|| format!("{path}?page={}", page + 1)),
-        previous: match page {
-            1 => None,
-            2 => Some(path.clone()),
-            p => Some(format!("{path}?page={}", p - 1)),
-        },
-        results,
-    })
+    Ok(Page::new(results, count, page, PAGE_SIZE, &path))
 }
 
 async fn list_packages(
@@ -193,13 +151,7 @@ pub fn no_match(kind: ProductType) -> AppError {
     )
 }
 
-async fn detail(
-    state: &AppState,
-    kind: ProductType,
-    raw_id: &str,
-    base: &str,
-) -> AppResult<Response> {
-    let id: i64 = raw_id.parse().map_err(|_| AppError::not_found())?;
+async fn detail(state: &AppState, kind: ProductType, id: i64, base: &str) -> AppResult<Response> {
     // Missing or inactive is cached too (as `null`), so probing ids costs no queries.
     let compute = async {
         let Some(row) = repo::get(&state.db, kind, id)
@@ -225,40 +177,25 @@ async fn detail(
 async fn package_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> AppResult<Response> {
-    detail(&state, ProductType::Package, &id, &base).await
+    detail(&state, ProductType::Package, id, &base).await
 }
 
 async fn campaign_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> AppResult<Response> {
-    detail(&state, ProductType::Campaign, &id, &base).await
-}
-
-/// `{"error":"Invalid product type. Must be \"package\" or \"campaign\""}`.
-pub fn invalid_type() -> AppError {
-    AppError::Error(
-        StatusCode::BAD_REQUEST,
-        "Invalid product type. Must be \"package\" or \"campaign\"".into(),
-    )
-}
-
-/// Parses `{type}/{id}` path segments with the contract's errors.
-pub fn product_path(raw_type: &str, raw_id: &str) -> AppResult<(ProductType, i64)> {
-    let kind = ProductType::parse(raw_type).ok_or_else(invalid_type)?;
-    let id = raw_id.parse::<i64>().map_err(|_| AppError::not_found())?;
-    Ok((kind, id))
+    detail(&state, ProductType::Campaign, id, &base).await
 }
 
 async fn product_images(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    ProductId(id): ProductId,
 ) -> AppResult<Json<Vec<ImageOut>>> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, id).await? {
         return Err(no_match(kind));
     }
@@ -274,19 +211,4 @@ async fn product_images(
     Ok(Json(
         rows.iter().map(|r| ImageOut::new(r, &base, tz)).collect(),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_numbers_like_drf() {
-        assert_eq!(page_number(None, 0).ok(), Some(1));
-        assert_eq!(page_number(Some("2"), 21).ok(), Some(2));
-        assert_eq!(page_number(Some("last"), 41).ok(), Some(3));
-        for bad in ["0", "-1", "3", "abc", "1.5"] {
-            assert!(page_number(Some(bad), 40).is_err(), "{bad}");
-        }
-    }
 }

@@ -5,8 +5,8 @@ use sqlx::types::Json;
 
 use crate::{
     catalog::model::{AuditRow, ImageRow, ItemRow, ProductInput, ProductRow, ProductType},
-    db::{Db, now},
-    db_read, db_tx,
+    db::{Db, Dialect, IdList, Tx, now},
+    db_read, sql_in_ids, tx_run,
 };
 
 macro_rules! product_select {
@@ -136,25 +136,15 @@ pub async fn items_for(db: &Db, package_ids: &[i64]) -> Result<Vec<ItemRow>, sql
     if package_ids.is_empty() {
         return Ok(Vec::new());
     }
-    match db {
-        Db::Postgres(pool) => {
-            sqlx::query_as::<_, ItemRow>(
-                "SELECT id, package_id, name, quantity FROM package_items WHERE package_id = ANY($1) ORDER BY id",
-            )
-            .bind(package_ids)
-            .fetch_all(pool)
-            .await
-        }
-        Db::Sqlite(s) => {
-            sqlx::query_as::<_, ItemRow>(
-                "SELECT id, package_id, name, quantity FROM package_items \
-                 WHERE package_id IN (SELECT value FROM json_each($1)) ORDER BY id",
-            )
-            .bind(json!(package_ids).to_string())
-            .fetch_all(&s.read)
-            .await
-        }
-    }
+    const ITEMS: Dialect = sql_in_ids!(
+        "SELECT id, package_id, name, quantity FROM package_items WHERE package_id",
+        "$1",
+        " ORDER BY id"
+    );
+    db_read!(db, |pool| sqlx::query_as::<_, ItemRow>(db.sql(ITEMS))
+        .bind(IdList(package_ids))
+        .fetch_all(pool)
+        .await)
 }
 
 /// Images of the given products: per product, primary first, then by order, then newest.
@@ -166,32 +156,18 @@ pub async fn images_for(
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
-    match db {
-        Db::Postgres(pool) => {
-            sqlx::query_as::<_, ImageRow>(
-                "SELECT id, product_type, product_id, file_name, thumbnail_name, content_type, \
-                 size_bytes, is_primary, sort_order, alt_text, uploaded_at FROM product_images \
-                 WHERE product_type = $1 AND product_id = ANY($2) \
-                 ORDER BY product_id, is_primary DESC, sort_order ASC, uploaded_at DESC, id DESC",
-            )
-            .bind(kind.as_str())
-            .bind(product_ids)
-            .fetch_all(pool)
-            .await
-        }
-        Db::Sqlite(s) => {
-            sqlx::query_as::<_, ImageRow>(
-                "SELECT id, product_type, product_id, file_name, thumbnail_name, content_type, \
-                 size_bytes, is_primary, sort_order, alt_text, uploaded_at FROM product_images \
-                 WHERE product_type = $1 AND product_id IN (SELECT value FROM json_each($2)) \
-                 ORDER BY product_id, is_primary DESC, sort_order ASC, uploaded_at DESC, id DESC",
-            )
-            .bind(kind.as_str())
-            .bind(json!(product_ids).to_string())
-            .fetch_all(&s.read)
-            .await
-        }
-    }
+    const IMAGES: Dialect = sql_in_ids!(
+        "SELECT id, product_type, product_id, file_name, thumbnail_name, content_type, \
+         size_bytes, is_primary, sort_order, alt_text, uploaded_at FROM product_images \
+         WHERE product_type = $1 AND product_id",
+        "$2",
+        " ORDER BY product_id, is_primary DESC, sort_order ASC, uploaded_at DESC, id DESC"
+    );
+    db_read!(db, |pool| sqlx::query_as::<_, ImageRow>(db.sql(IMAGES))
+        .bind(kind.as_str())
+        .bind(IdList(product_ids))
+        .fetch_all(pool)
+        .await)
 }
 
 /// Exact, case-sensitive name match among products of the type (excluding `except`).
@@ -224,7 +200,7 @@ const INSERT_ITEM: &str =
 
 /// Creates a product with its items and a `create` audit entry, in one transaction. Returns the id.
 pub async fn create(
-    db: &Db,
+    tx: &mut Tx,
     kind: ProductType,
     input: &ProductInput,
     user_id: i64,
@@ -234,7 +210,7 @@ pub async fn create(
     let deliverables = input.deliverables.clone().unwrap_or_else(|| json!([]));
     let changes =
         json!({"name": input.name, "price": crate::money::format_paise(input.price_paise)});
-    let id = db_tx!(db, |tx| {
+    let id = tx_run!(tx, |conn| {
         let id: i64 = match kind {
             ProductType::Package => {
                 sqlx::query_scalar(
@@ -250,7 +226,7 @@ pub async fn create(
                 .bind(input.is_active.unwrap_or(true))
                 .bind(user_id)
                 .bind(at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await?
             }
             ProductType::Campaign => {
@@ -268,7 +244,7 @@ pub async fn create(
                 .bind(input.is_active.unwrap_or(true))
                 .bind(user_id)
                 .bind(at)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut *conn)
                 .await?
             }
         };
@@ -278,7 +254,7 @@ pub async fn create(
                     .bind(id)
                     .bind(name)
                     .bind(quantity)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
             }
         }
@@ -289,7 +265,7 @@ pub async fn create(
             .bind(user_id)
             .bind(Json(&changes))
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         id
     });
@@ -299,7 +275,7 @@ pub async fn create(
 /// A full update: required fields replaced, omitted optional ones kept; `items` (when given) replace
 /// every item. Writes an `update` audit entry with `changes`.
 pub async fn update(
-    db: &Db,
+    tx: &mut Tx,
     kind: ProductType,
     id: i64,
     input: &ProductInput,
@@ -307,7 +283,7 @@ pub async fn update(
     changes: &Value,
 ) -> Result<bool, sqlx::Error> {
     let at = now();
-    let updated = db_tx!(db, |tx| {
+    let updated = tx_run!(tx, |conn| {
         let affected = match kind {
             ProductType::Package => sqlx::query(
                 "UPDATE packages SET name = $2, price_paise = $3, description = $4, \
@@ -322,7 +298,7 @@ pub async fn update(
             .bind(input.deliverables.as_ref().map(Json))
             .bind(input.is_active)
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected(),
             ProductType::Campaign => sqlx::query(
@@ -339,7 +315,7 @@ pub async fn update(
             .bind(input.deliverables.as_ref().map(Json))
             .bind(input.is_active)
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?
             .rows_affected(),
         };
@@ -347,14 +323,14 @@ pub async fn update(
             if let (ProductType::Package, Some(items)) = (kind, &input.items) {
                 sqlx::query("DELETE FROM package_items WHERE package_id = $1")
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut *conn)
                     .await?;
                 for (name, quantity) in items {
                     sqlx::query(INSERT_ITEM)
                         .bind(id)
                         .bind(name)
                         .bind(quantity)
-                        .execute(&mut *tx)
+                        .execute(&mut *conn)
                         .await?;
                 }
             }
@@ -365,7 +341,7 @@ pub async fn update(
                 .bind(user_id)
                 .bind(Json(changes))
                 .bind(at)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         affected == 1
@@ -375,7 +351,7 @@ pub async fn update(
 
 /// Flips `is_active` with an `activate`/`deactivate` audit entry. Returns the new state.
 pub async fn toggle_active(
-    db: &Db,
+    tx: &mut Tx,
     kind: ProductType,
     id: i64,
     user_id: i64,
@@ -389,11 +365,11 @@ pub async fn toggle_active(
             "UPDATE campaigns SET is_active = NOT is_active, updated_at = $2 WHERE id = $1 RETURNING is_active"
         }
     };
-    let state = db_tx!(db, |tx| {
+    let state = tx_run!(tx, |conn| {
         let now_active: Option<bool> = sqlx::query_scalar(sql)
             .bind(id)
             .bind(at)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?;
         if let Some(active) = now_active {
             sqlx::query(INSERT_AUDIT)
@@ -403,7 +379,7 @@ pub async fn toggle_active(
                 .bind(user_id)
                 .bind(Json(json!({"is_active": {"old": !active, "new": active}})))
                 .bind(at)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         now_active
@@ -414,7 +390,7 @@ pub async fn toggle_active(
 /// Deletes a product and what hangs off it (items, images, resource fields, checklist templates),
 /// after writing the `delete` audit entry. Returns the stored image files to remove.
 pub async fn delete(
-    db: &Db,
+    tx: &mut Tx,
     kind: ProductType,
     id: i64,
     name: &str,
@@ -425,7 +401,7 @@ pub async fn delete(
         ProductType::Package => "DELETE FROM packages WHERE id = $1",
         ProductType::Campaign => "DELETE FROM campaigns WHERE id = $1",
     };
-    let files = db_tx!(db, |tx| {
+    let files = tx_run!(tx, |conn| {
         sqlx::query(INSERT_AUDIT)
             .bind(kind.as_str())
             .bind(id)
@@ -433,14 +409,14 @@ pub async fn delete(
             .bind(user_id)
             .bind(Json(json!({"name": name, "deleted_at": "Now()"})))
             .bind(at)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         let files: Vec<(String, Option<String>)> = sqlx::query_as(
             "SELECT file_name, thumbnail_name FROM product_images WHERE product_type = $1 AND product_id = $2",
         )
         .bind(kind.as_str())
         .bind(id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut *conn)
         .await?;
         for sql in [
             "DELETE FROM product_images WHERE product_type = $1 AND product_id = $2",
@@ -450,12 +426,12 @@ pub async fn delete(
             sqlx::query(sql)
                 .bind(kind.as_str())
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut *conn)
                 .await?;
         }
         sqlx::query(delete_product)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut *conn)
             .await?;
         files
     });
@@ -500,52 +476,4 @@ pub async fn mark_popular(db: &Db, kind: ProductType, id: i64) -> Result<(), sql
         .map(|_| ()))
 }
 
-/// The outcome of deleting a row that other tables may reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Deleted {
-    Yes,
-    NotFound,
-    /// Rows elsewhere (customer submissions, order checklists) still reference it.
-    InUse,
-}
-
-/// Runs a `DELETE … WHERE id = $1`; a foreign-key refusal is [`Deleted::InUse`], not an error.
-pub async fn delete_referenced(
-    db: &Db,
-    sql: &'static str,
-    id: i64,
-) -> Result<Deleted, sqlx::Error> {
-    let result = crate::db_write!(db, |pool| sqlx::query(sql)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()));
-    match result {
-        Ok(affected) if affected > 0 => Ok(Deleted::Yes),
-        Ok(_) => Ok(Deleted::NotFound),
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(Deleted::InUse),
-        Err(e) => Err(e),
-    }
-}
-
-/// Applies `(id, order)` pairs with `sql` (`UPDATE … SET sort_order = $2 WHERE id = $1`) in one
-/// transaction; returns how many rows changed.
-pub async fn set_sort_orders(
-    db: &Db,
-    sql: &'static str,
-    entries: &[(i64, i32)],
-) -> Result<u64, sqlx::Error> {
-    let changed = db_tx!(db, |tx| {
-        let mut changed = 0;
-        for (id, order) in entries {
-            changed += sqlx::query(sql)
-                .bind(id)
-                .bind(order)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        }
-        changed
-    });
-    Ok(changed)
-}
+pub use crate::db::Deleted;

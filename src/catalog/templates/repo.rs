@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use crate::{
     catalog::model::ProductType,
-    db::{Db, now},
-    db_read, db_tx, db_write,
+    db::{Db, Tx, now},
+    db_read, db_write, tx_run,
 };
 
 /// One `checklist_template_items` row (`sort_order` is the contract's `order`).
@@ -137,22 +137,17 @@ pub async fn update(
         .await)
 }
 
-pub use crate::catalog::products::repo::Deleted;
+pub use crate::db::Deleted;
 
 /// Deletes a template item unless an order checklist references it (the foreign key refuses).
 pub async fn delete(db: &Db, id: i64) -> Result<Deleted, sqlx::Error> {
-    crate::catalog::products::repo::delete_referenced(
-        db,
-        "DELETE FROM checklist_template_items WHERE id = $1",
-        id,
-    )
-    .await
+    crate::db::delete_referenced(db, "DELETE FROM checklist_template_items WHERE id = $1", id).await
 }
 
 /// Reorders items in one transaction. Every id must exist and appear once, else nothing changes and
 /// the answer is `None`. Entries with `order: None` are left as they are. Returns the listed items.
 pub async fn reorder(
-    db: &Db,
+    tx: &mut Tx,
     entries: &[(i64, Option<i32>)],
 ) -> Result<Option<Vec<TemplateRow>>, sqlx::Error> {
     let mut unique: Vec<i64> = entries.iter().map(|(id, _)| *id).collect();
@@ -170,12 +165,12 @@ pub async fn reorder(
         "UPDATE checklist_template_items SET sort_order = $2 WHERE id = $1 RETURNING ",
         columns!()
     );
-    let rows = db_tx!(db, |tx| {
+    let rows = tx_run!(tx, |conn| {
         let mut found = Vec::with_capacity(entries.len());
         for id in &unique {
             let row: Option<TemplateRow> = sqlx::query_as(select)
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?;
             match row {
                 Some(row) => found.push(row),
@@ -190,7 +185,7 @@ pub async fn reorder(
                         sqlx::query_as(update)
                             .bind(id)
                             .bind(order)
-                            .fetch_optional(&mut *tx)
+                            .fetch_optional(&mut *conn)
                             .await?
                     }
                     None => found.iter().find(|r| r.id == *id).cloned(),

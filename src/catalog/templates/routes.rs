@@ -5,7 +5,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::{get, patch},
@@ -16,15 +16,18 @@ use serde_json::{Value, json};
 use crate::{
     auth::AdminUser,
     catalog::{
-        fields::routes::{Errors, boolean, integer, not_a_dict, reorder_entries, text},
-        products::public::{no_match, product_path},
+        model::Kind,
+        products::public::no_match,
         products::repo,
+        reorder_entries,
         templates::repo::{self as templates_repo, NewTemplate, TemplateChanges, TemplateRow},
     },
     error::{AppError, AppResult},
-    extract::Body,
+    extract::{Body, ErrorBody, Id, Pk},
+    in_tx,
     state::AppState,
     timefmt::iso_at,
+    validation::{self, FieldErrors, Text, boolean, integer, text},
 };
 
 pub fn router() -> Router<AppState> {
@@ -89,20 +92,18 @@ fn template_not_found() -> AppError {
     )
 }
 
-fn invalid(errors: Value) -> AppError {
-    AppError::Body(StatusCode::BAD_REQUEST, errors)
-}
-
 /// The serializer's rules. `required`: name and description must be present (create and PUT); a PATCH
 /// validates only what it sends.
-fn validate(body: &Value, required: bool) -> Result<TemplateChanges, Value> {
-    if let Some(errors) = not_a_dict(body) {
-        return Err(errors);
-    }
-    let mut errors = Errors::default();
+fn validate(body: &Value, required: bool) -> AppResult<TemplateChanges> {
+    validation::object(body)?;
+    let mut errors = FieldErrors::default();
+    let rules = Text {
+        required,
+        ..Text::required()
+    };
     let changes = TemplateChanges {
-        name: text(body, "name", required, Some(200), false, &mut errors),
-        description: text(body, "description", required, None, false, &mut errors),
+        name: text(body, "name", rules.max(200), &mut errors),
+        description: text(body, "description", rules, &mut errors),
         sort_order: integer(body, "order", false, false, &mut errors).flatten(),
         is_optional: boolean(body, "is_optional", &mut errors),
         estimated_duration_minutes: integer(
@@ -113,20 +114,17 @@ fn validate(body: &Value, required: bool) -> Result<TemplateChanges, Value> {
             &mut errors,
         ),
     };
-    if errors.is_empty() {
-        Ok(changes)
-    } else {
-        Err(errors.into_value())
-    }
+    errors.check()?;
+    Ok(changes)
 }
 
 /// `GET …/{type}/{id}/checklist-template/` → a bare array by order.
 async fn list_templates(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
 ) -> AppResult<Json<Vec<TemplateOut>>> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, id).await? {
         return Err(no_match(kind));
     }
@@ -138,16 +136,16 @@ async fn list_templates(
 async fn create_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path((raw_type, raw_id)): Path<(String, String)>,
+    Kind(kind): Kind,
+    Id(id): Id,
     Body(body): Body<Value>,
 ) -> AppResult<Response> {
-    let (kind, id) = product_path(&raw_type, &raw_id)?;
     if !repo::exists(&state.db, kind, id).await? {
         return Err(no_match(kind));
     }
-    let changes = validate(&body, true).map_err(invalid)?;
+    let changes = validate(&body, true)?;
     let (Some(name), Some(description)) = (changes.name, changes.description) else {
-        return Err(invalid(json!({"non_field_errors": ["Invalid data."]})));
+        return Err(FieldErrors::one("non_field_errors", "Invalid data.").into());
     };
     let input = NewTemplate {
         name,
@@ -167,16 +165,11 @@ async fn create_template(
     Ok((StatusCode::CREATED, Json(TemplateOut::new(&row, &state))).into_response())
 }
 
-fn pk_of(raw: &str) -> AppResult<i64> {
-    raw.parse::<i64>().map_err(|_| AppError::not_found())
-}
-
 async fn template_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<Json<TemplateOut>> {
-    let pk = pk_of(&raw_pk)?;
     let row = templates_repo::get(&state.db, pk)
         .await?
         .ok_or_else(template_not_found)?;
@@ -184,17 +177,11 @@ async fn template_detail(
 }
 
 /// PUT (name and description required; omitted optional keys keep their values) and PATCH (partial).
-async fn update(
-    state: &AppState,
-    raw_pk: &str,
-    body: &Value,
-    full: bool,
-) -> AppResult<TemplateOut> {
-    let pk = pk_of(raw_pk)?;
+async fn update(state: &AppState, pk: i64, body: &Value, full: bool) -> AppResult<TemplateOut> {
     if templates_repo::get(&state.db, pk).await?.is_none() {
         return Err(template_not_found());
     }
-    let changes = validate(body, full).map_err(invalid)?;
+    let changes = validate(body, full)?;
     let row = templates_repo::update(&state.db, pk, &changes)
         .await?
         .ok_or_else(template_not_found)?;
@@ -204,10 +191,10 @@ async fn update(
 async fn replace_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
     Body(body): Body<Value>,
 ) -> AppResult<Json<TemplateOut>> {
-    let item = update(&state, &raw_pk, &body, true).await?;
+    let item = update(&state, pk, &body, true).await?;
     tracing::info!(
         item_id = item.id,
         by = admin.id,
@@ -219,10 +206,10 @@ async fn replace_template(
 async fn patch_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
     Body(body): Body<Value>,
 ) -> AppResult<Json<TemplateOut>> {
-    let item = update(&state, &raw_pk, &body, false).await?;
+    let item = update(&state, pk, &body, false).await?;
     tracing::info!(
         item_id = item.id,
         by = admin.id,
@@ -235,9 +222,8 @@ async fn patch_template(
 async fn delete_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Path(raw_pk): Path<String>,
+    Pk(pk): Pk,
 ) -> AppResult<StatusCode> {
-    let pk = pk_of(&raw_pk)?;
     match templates_repo::delete(&state.db, pk).await? {
         templates_repo::Deleted::Yes => {
             tracing::info!(
@@ -262,11 +248,11 @@ const ITEMS_REQUIRED: &str =
 async fn reorder_templates(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
-    Body(body): Body<Value>,
+    ErrorBody(body): ErrorBody<Value>,
 ) -> AppResult<Json<Value>> {
     let entries = reorder_entries(&body, "item_ids")
         .ok_or_else(|| AppError::Error(StatusCode::BAD_REQUEST, ITEMS_REQUIRED.into()))?;
-    let rows = templates_repo::reorder(&state.db, &entries)
+    let rows = in_tx!(state.db, |tx| templates_repo::reorder(&mut tx, &entries))
         .await?
         .ok_or_else(|| {
             AppError::Error(
