@@ -135,7 +135,7 @@ fn check(config: &Config) -> ExitCode {
 }
 
 fn openapi() -> anyhow::Result<()> {
-    println!("{}", crate::openapi::document().to_pretty_json()?);
+    println!("{}", crate::router::openapi_document().to_pretty_json()?);
     Ok(())
 }
 

@@ -83,13 +83,13 @@ pub async fn health(State(state): State<AppState>) -> axum::response::Response {
 }
 
 /// Liveness: the process answers. Never touches the database.
-#[utoipa::path(get, path = "/health/live", tag = "health", responses((status = 200)))]
+#[utoipa::path(get, path = "/health/live/", tag = "health", responses((status = 200)))]
 pub async fn live() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "alive", "service": SERVICE_NAME }))
 }
 
 /// Readiness: the database answers.
-#[utoipa::path(get, path = "/health/ready", tag = "health", responses((status = 200), (status = 503)))]
+#[utoipa::path(get, path = "/health/ready/", tag = "health", responses((status = 200), (status = 503)))]
 pub async fn ready(State(state): State<AppState>) -> axum::response::Response {
     match state.db.ping(DB_PING_TIMEOUT).await {
         Ok(()) => {

@@ -1,30 +1,47 @@
 //! `build_router(state)`: every route, the fallbacks and the middleware stack. Pure: no listener.
+//!
+//! [`api_routes`] lists every feature's router. Each is an `OpenApiRouter` whose handlers carry
+//! `#[utoipa::path]`, so the OpenAPI document is generated from what is routed (D: no hand table).
+
+use std::sync::OnceLock;
 
 use axum::{
     Json, Router,
     extract::{Request, State},
-    http::Uri,
+    http::{HeaderValue, Uri, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use tower::ServiceBuilder;
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth, catalog, error::AppError, health, middleware, middleware::security_headers::is_api_path,
     openapi, state::AppState, static_files,
 };
 
-pub fn build_router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/", get(root))
-        .route("/health/", get(health::health))
-        .route("/health/live/", get(health::live))
-        .route("/health/ready/", get(health::ready))
-        .route("/api/openapi.json", get(openapi::serve))
+/// Every documented route: the platform's, then each feature's `router()`.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(root))
+        .routes(routes!(health::health))
+        .routes(routes!(health::live))
+        .routes(routes!(health::ready))
+        .routes(routes!(openapi_json))
         .nest("/api/auth", auth::router())
         .nest("/api", catalog::router())
-        .route("/api/admin/cache/status/", get(health::cache_status))
+        .routes(routes!(health::cache_status))
         .merge(crate::uploads::media_router())
+}
+
+/// The OpenAPI document of [`api_routes`].
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_routes().into_openapi()
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let routes: Router<AppState> = api_routes().into();
+    let routes = routes
         .nest_service("/static", static_files::router(&state.config))
         .fallback(not_found)
         .with_state(state.clone());
@@ -57,6 +74,28 @@ fn append_slash(mut request: Request) -> Request {
     request
 }
 
+/// `/api/openapi.json`: rendered once, on first request.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "health", summary = "This document",
+    responses((status = 200, description = "OpenAPI 3.1", content_type = "application/json")))]
+async fn openapi_json() -> Response {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        openapi_document()
+            .to_json()
+            .unwrap_or_else(|_| "{}".to_string())
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.as_str(),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/", tag = "health", summary = "Service name and links",
+    responses((status = 200, description = "Service name, status and links")))]
 async fn root() -> Json<serde_json::Value> {
     Json(serde_json::json!({
         "service": health::SERVICE_NAME,

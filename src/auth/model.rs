@@ -67,7 +67,7 @@ impl User {
 }
 
 /// `{"id","username","phone_number","role","created_at","order_count"}`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct UserOut {
     pub id: i64,
     pub username: String,
@@ -99,4 +99,48 @@ pub struct NewUser {
     pub phone_number: Option<String>,
     pub firebase_uid: Option<String>,
     pub role: Role,
+}
+
+// ---- request bodies, as the OpenAPI document describes them -------------------------------------
+
+/// `POST /api/auth/login/`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct LoginIn {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/auth/signup/` (the role is always `user`).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignupIn {
+    #[schema(max_length = 150)]
+    pub username: String,
+    pub password: String,
+    #[schema(max_length = 15)]
+    pub phone_number: Option<String>,
+}
+
+/// `POST /api/auth/users/create/` (no password: a random one nobody knows).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UserCreateIn {
+    #[schema(max_length = 150)]
+    pub username: String,
+    #[schema(max_length = 15)]
+    pub phone_number: String,
+    /// `user`, `staff` or `admin` (default `user`).
+    pub role: Option<String>,
+    #[schema(max_length = 128)]
+    pub firebase_uid: Option<String>,
+    pub password: Option<String>,
+}
+
+/// `PATCH /api/auth/users/{id}/role/`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RoleIn {
+    /// `user`, `staff` or `admin`.
+    pub role: String,
 }

@@ -9,14 +9,14 @@ pub mod popular;
 pub mod products;
 pub mod templates;
 
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use fields::routes::{DEFAULT_DOCUMENT_EXTENSIONS, extension_allowed};
 
 use crate::state::AppState;
 
 /// Routes under `/api`.
-pub fn router() -> Router<AppState> {
+pub fn router() -> OpenApiRouter<AppState> {
     products::public::router()
         .merge(products::admin::router())
         .merge(images::routes::router())

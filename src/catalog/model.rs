@@ -7,7 +7,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use crate::{money::format_paise, timefmt::iso_at};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProductType {
     Package,
@@ -120,7 +120,7 @@ pub struct ImageRow {
 }
 
 /// `{"id":1,"name":"Posters","quantity":100}`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct ItemOut {
     pub id: i64,
     pub name: String,
@@ -128,7 +128,7 @@ pub struct ItemOut {
 }
 
 /// The ProductImage read shape, with absolute URLs.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ImageOut {
     pub id: i64,
     pub image: String,
@@ -170,7 +170,7 @@ impl ImageOut {
 
 /// The Package / Campaign read shape. Field order as the original; `unit` only for campaigns, `items`
 /// only for packages, `created_by_name` omitted when there is no creator.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ProductOut {
     pub id: i64,
     pub name: String,
@@ -236,7 +236,7 @@ impl ProductOut {
 }
 
 /// The admin's unified list shape (ProductList).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ProductListOut {
     pub id: i64,
     pub name: String,
@@ -283,7 +283,7 @@ pub struct AuditRow {
     pub created_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditOut {
     pub id: i64,
     pub action: String,
@@ -339,4 +339,122 @@ pub struct ProductInput {
     pub deliverables: Option<Value>,
     pub items: Option<Vec<(String, i32)>>,
     pub is_active: Option<bool>,
+}
+
+// ---- request bodies, as the OpenAPI document describes them -------------------------------------
+// The handlers read bodies through `validation` (DRF's rules and messages); these types only
+// describe what a client sends.
+
+/// A package item.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ItemIn {
+    #[schema(max_length = 200)]
+    pub name: String,
+    #[schema(minimum = 0)]
+    pub quantity: Option<i32>,
+}
+
+/// A package or campaign (create, or a full update). `unit` is for campaigns, `items` for packages.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ProductIn {
+    #[schema(max_length = 200)]
+    pub name: String,
+    /// Rupees with at most two decimals, e.g. `"18500.00"` or `18500`.
+    #[schema(example = "18500.00")]
+    pub price: String,
+    pub description: String,
+    #[schema(max_length = 50)]
+    pub unit: Option<String>,
+    pub features: Option<Vec<String>>,
+    pub deliverables: Option<Vec<String>>,
+    pub items: Option<Vec<ItemIn>>,
+    pub is_active: Option<bool>,
+}
+
+/// One `{id, order}` pair of a reorder body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct OrderEntry {
+    pub id: i64,
+    pub order: Option<i32>,
+}
+
+/// `{"items":[{id, order}]}`, or the admin SPA's list of ids in the new order.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ReorderIn {
+    pub items: Option<Vec<OrderEntry>>,
+    pub image_ids: Option<Vec<i64>>,
+    pub item_ids: Option<Vec<i64>>,
+}
+
+/// `{"order":[id, …]}`: the popular products in their new order.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PopularOrderIn {
+    pub order: Vec<i64>,
+}
+
+/// An image's editable fields.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImageUpdateIn {
+    #[schema(max_length = 200)]
+    pub alt_text: Option<String>,
+    pub order: Option<i32>,
+    pub is_primary: Option<bool>,
+}
+
+/// The multipart upload form.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImageUploadForm {
+    /// JPEG, PNG, GIF or WebP, at most 5 MB.
+    #[schema(value_type = String, format = Binary)]
+    pub image: Vec<u8>,
+    #[schema(max_length = 200)]
+    pub alt_text: Option<String>,
+    pub is_primary: Option<bool>,
+    pub order: Option<i32>,
+}
+
+/// A resource-field definition (create, or a full replace).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FieldIn {
+    #[schema(max_length = 100)]
+    pub field_name: String,
+    /// `image`, `text`, `number`, `document`, `phone` or `date`.
+    pub field_type: String,
+    pub is_required: Option<bool>,
+    pub order: Option<i32>,
+    #[schema(max_length = 200)]
+    pub help_text: Option<String>,
+    pub max_file_size_mb: Option<i32>,
+    pub max_length: Option<i32>,
+    pub min_value: Option<i32>,
+    pub max_value: Option<i32>,
+    pub allowed_extensions: Option<Vec<String>>,
+}
+
+/// `{"field_orders":[{id, order}]}` or `{"field_ids":[…]}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FieldReorderIn {
+    pub field_orders: Option<Vec<OrderEntry>>,
+    pub field_ids: Option<Vec<i64>>,
+}
+
+/// A checklist template item (PATCH sends any subset).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TemplateIn {
+    #[schema(max_length = 200)]
+    pub name: String,
+    pub description: String,
+    pub order: Option<i32>,
+    pub is_optional: Option<bool>,
+    pub estimated_duration_minutes: Option<i32>,
 }

@@ -8,27 +8,31 @@
 //! customer sites, which live on other origins, embed them.
 
 use axum::{
-    Router,
     body::Body,
     extract::{FromRef, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::uploads::{Area, StoredName, Uploads, sniff::ImageType};
 
 pub const CACHE_FOREVER: &str = "public, max-age=31536000, immutable";
 
 /// The media route, to merge into the application's router (outside `/api`).
-pub fn router<S>() -> Router<S>
+pub fn router<S>() -> OpenApiRouter<S>
 where
     S: Clone + Send + Sync + 'static,
     Uploads: FromRef<S>,
 {
-    Router::new().route("/media/products/{name}", get(serve_product_file))
+    OpenApiRouter::new().routes(routes!(serve_product_file))
 }
 
+#[utoipa::path(get, path = "/media/products/{name}", tag = "files",
+    summary = "A stored product image or thumbnail (public, cacheable)",
+    params(("name" = String, Path, description = "a generated file name")),
+    responses((status = 200, description = "The file", content_type = "image/*"),
+        (status = 304, description = "Not modified"), (status = 404, description = "No such file")))]
 async fn serve_product_file(
     State(uploads): State<Uploads>,
     Path(name): Path<String>,

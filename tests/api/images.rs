@@ -217,7 +217,9 @@ async fn admin_json(
 // `media_is_served_by_the_app_router`).
 fn media_router(app: &TestApp) -> Router {
     electioncart::middleware::apply(
-        electioncart::uploads::media_router().with_state(app.state.clone()),
+        electioncart::uploads::media_router()
+            .with_state(app.state.clone())
+            .into(),
         &app.state,
     )
 }

@@ -2,14 +2,15 @@
 //! customers to fill in. Admin role only (D14). Errors use the `{"success":false,…}` family.
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, patch},
 };
 use serde::Serialize;
 use serde_json::{Value, json};
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::AdminUser,
@@ -30,21 +31,12 @@ use crate::{
     },
 };
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/products/{product_type}/{id}/resource-fields/",
-            get(list_fields).post(create_field),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_fields, create_field))
         // A literal segment: it wins over `{product_type}/{id}/` (and over `{field_id}` below).
-        .route(
-            "/admin/products/resource-fields/reorder/",
-            patch(reorder_fields),
-        )
-        .route(
-            "/admin/products/resource-fields/{field_id}/",
-            get(field_detail).put(update_field).delete(delete_field),
-        )
+        .routes(routes!(reorder_fields))
+        .routes(routes!(field_detail, update_field, delete_field))
 }
 
 // ---- extensions (D7, contract-B Q30) --------------------------------------------------------------
@@ -68,7 +60,7 @@ pub fn extension_allowed(allowed: &[String], ext: &str) -> bool {
 // ---- the read shape ------------------------------------------------------------------------------
 
 /// ResourceFieldDefinition as the admin serializer emits it (contract-A §4.2).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FieldOut {
     pub id: i64,
     pub product_type: String,
@@ -258,6 +250,7 @@ fn duplicate(name: &str) -> AppError {
 }
 
 /// `GET …/{type}/{id}/resource-fields/` → `{"success":true,"fields":[…]}` by order.
+#[utoipa::path(get, path = "/admin/products/{product_type}/{id}/resource-fields/", tag = "admin-catalog", summary = "A product's resource fields", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn list_fields(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -273,6 +266,7 @@ async fn list_fields(
 }
 
 /// `POST …/{type}/{id}/resource-fields/` → 201 `{"success":true,"message":…,"field":{…}}`.
+#[utoipa::path(post, path = "/admin/products/{product_type}/{id}/resource-fields/", tag = "admin-catalog", summary = "Add a resource field", request_body = crate::catalog::model::FieldIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn create_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -309,6 +303,7 @@ async fn create_field(
 }
 
 /// `GET /admin/products/resource-fields/{id}/`: the original's debug route, kept for compatibility.
+#[utoipa::path(get, path = "/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "A resource field", params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn field_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -325,6 +320,7 @@ async fn field_detail(
 }
 
 /// `PUT /admin/products/resource-fields/{id}/`: a full replace with the create rules.
+#[utoipa::path(put, path = "/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "Replace a resource field", request_body = crate::catalog::model::FieldIn, params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn update_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -367,6 +363,7 @@ async fn update_field(
 /// `DELETE /admin/products/resource-fields/{id}/` → 200 with a body (not 204), as the original.
 /// A definition that customer submissions reference is kept (409, instead of the original's 500 with
 /// the ProtectedError text); the database's foreign key decides, once submissions exist.
+#[utoipa::path(delete, path = "/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "Delete a resource field", params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 409, description = "In use")))]
 async fn delete_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -434,6 +431,7 @@ fn reorder_pairs(body: &Value) -> Result<Vec<(i64, i32)>, FieldErrors> {
 }
 
 /// `PATCH /admin/products/resource-fields/reorder/`. Unknown ids are skipped, as the original.
+#[utoipa::path(patch, path = "/admin/products/resource-fields/reorder/", tag = "admin-catalog", summary = "Reorder resource fields", request_body = crate::catalog::model::FieldReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn reorder_fields(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -13,7 +13,7 @@
 use std::collections::HashSet;
 
 use axum::{
-    Json, Router,
+    Json,
     body::{Body as HttpBody, Bytes},
     extract::{
         DefaultBodyLimit, FromRequest, Multipart, Request, State,
@@ -21,9 +21,13 @@ use axum::{
     },
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, patch, post},
 };
 use serde_json::{Map, Value, json};
+
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 
 use crate::{
     auth::{AdminUser, MaybeUser, authenticate_token, model::User},
@@ -55,27 +59,17 @@ pub const UPLOAD_BODY_LIMIT: usize = MAX_IMAGE_BYTES + 1024 * 1024;
 const ITEMS_REQUIRED: &str =
     "Items array is required with format: [{\"id\": 1, \"order\": 0}, ...]";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/products/{product_type}/{id}/images/",
-            post(upload_image).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(upload_image).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)))
         // Literal segments: they win over `{product_type}/{id}/` (contract-A §7.5, D8).
-        .route("/admin/products/images/reorder/", patch(reorder_images))
-        .route(
-            "/admin/products/images/{pk}/set-primary/",
-            patch(set_primary),
-        )
-        .route(
-            "/admin/products/images/{pk}/",
-            get(image_detail)
-                .put(update_image)
-                .patch(update_image)
-                .delete(delete_image)
+        .routes(routes!(reorder_images))
+        .routes(routes!(set_primary))
+        .routes(
+            routes!(image_detail, update_image, delete_image)
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
-        .route("/secure-files/images/{image_id}/", get(secure_image))
+        .routes(routes!(secure_image))
 }
 
 // ---- shared helpers ------------------------------------------------------------------------------
@@ -225,6 +219,7 @@ fn too_many_images() -> AppError {
 }
 
 /// `POST /api/admin/products/{type}/{id}/images/` → 201 ProductImage.
+#[utoipa::path(post, path = "/admin/products/{product_type}/{id}/images/", tag = "admin-catalog", summary = "Upload a product image (multipart, at most 10 per product)", request_body(content = crate::catalog::model::ImageUploadForm, content_type = "multipart/form-data"), params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = ImageOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 413, description = "Too large")))]
 async fn upload_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -335,6 +330,7 @@ async fn upload_image(
 
 /// `PATCH /api/admin/products/images/reorder/` → `{"message":…,"items":[ProductImage… by order]}`.
 /// Every id must exist (a repeated id counts as missing), else nothing changes.
+#[utoipa::path(patch, path = "/admin/products/images/reorder/", tag = "admin-catalog", summary = "Reorder images", request_body = crate::catalog::model::ReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn reorder_images(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -383,6 +379,7 @@ async fn reorder_images(
 }
 
 /// `PATCH /api/admin/products/images/{pk}/set-primary/` → `{"message":…,"image":ProductImage}`.
+#[utoipa::path(patch, path = "/admin/products/images/{pk}/set-primary/", tag = "admin-catalog", summary = "Make an image its product's primary", params(("pk" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn set_primary(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -407,6 +404,7 @@ async fn set_primary(
 // ---- detail --------------------------------------------------------------------------------------
 
 /// `GET /api/admin/products/images/{pk}/` (public, as the viewset's `retrieve`).
+#[utoipa::path(get, path = "/admin/products/images/{pk}/", tag = "admin-catalog", summary = "An image", params(("pk" = i64, Path)), responses((status = 200, body = ImageOut), (status = 404, description = "Not found")))]
 async fn image_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -459,6 +457,7 @@ async fn read_update_body(request: Request) -> AppResult<(Value, bool)> {
 
 /// `PUT`/`PATCH /api/admin/products/images/{pk}/`: `alt_text`, `order`, `is_primary`. PUT is treated
 /// as PATCH (the admin SPA sends `{alt_text}` alone; contract-A §7.6); an `image` key is refused.
+#[utoipa::path(method(put, patch), path = "/admin/products/images/{pk}/", tag = "admin-catalog", summary = "Edit an image's alt text, order or primary flag (PUT is partial)", request_body = crate::catalog::model::ImageUpdateIn, params(("pk" = i64, Path)), responses((status = 200, body = ImageOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn update_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -496,6 +495,7 @@ async fn update_image(
 
 /// `DELETE /api/admin/products/images/{pk}/` → 204; the file and thumbnail go too, and a deleted
 /// primary hands over to the image with the lowest `order`.
+#[utoipa::path(delete, path = "/admin/products/images/{pk}/", tag = "admin-catalog", summary = "Delete an image and its files", params(("pk" = i64, Path)), responses((status = 204), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn delete_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -541,6 +541,7 @@ struct SecureFileQuery {
 /// `GET /api/secure-files/images/{image_id}/[?thumbnail=true][&token=…]`: any authenticated user.
 /// Anonymous → 403 `{"detail":"Authentication required"}` (JSON like every other `/api/` error,
 /// contract-A §7.22; the SPA's `<img>` never reads the body).
+#[utoipa::path(get, path = "/secure-files/images/{image_id}/", tag = "files", summary = "A product image for a signed-in user (header or ?token=)", params(("image_id" = i64, Path), ("token" = Option<String>, Query), ("thumbnail" = Option<String>, Query)), responses((status = 200, description = "The image file", content_type = "image/*"), (status = 403, description = "Authentication required"), (status = 404, description = "Not found")))]
 async fn secure_image(
     State(state): State<AppState>,
     MaybeUser(header_user): MaybeUser,

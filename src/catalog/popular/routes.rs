@@ -1,8 +1,10 @@
 //! Popular flags (contract-A §4.7, contract-B §8.6): toggle and reorder the homepage's "popular"
 //! packages and campaigns. Admin role only (D14). Errors use `{"error":…}`.
 
-use axum::{Json, Router, extract::State, http::StatusCode, routing::patch};
+use axum::{Json, extract::State, http::StatusCode};
 use serde_json::Value;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth::AdminUser,
@@ -19,24 +21,12 @@ use crate::{
 };
 
 /// Literal `packages`/`campaigns` segments win over the `{product_type}/{id}/` admin routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/admin/products/packages/{pk}/toggle-popular/",
-            patch(toggle_package),
-        )
-        .route(
-            "/admin/products/campaigns/{pk}/toggle-popular/",
-            patch(toggle_campaign),
-        )
-        .route(
-            "/admin/products/packages/reorder-popular/",
-            patch(reorder_packages),
-        )
-        .route(
-            "/admin/products/campaigns/reorder-popular/",
-            patch(reorder_campaigns),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(toggle_package))
+        .routes(routes!(toggle_campaign))
+        .routes(routes!(reorder_packages))
+        .routes(routes!(reorder_campaigns))
 }
 
 fn not_found(kind: ProductType) -> AppError {
@@ -82,6 +72,7 @@ async fn toggle(
     Ok(service::render_one(state, kind, &row, base).await?)
 }
 
+#[utoipa::path(patch, path = "/admin/products/packages/{pk}/toggle-popular/", tag = "admin-catalog", summary = "Toggle a package's popular flag", params(("pk" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn toggle_package(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -93,6 +84,7 @@ async fn toggle_package(
     ))
 }
 
+#[utoipa::path(patch, path = "/admin/products/campaigns/{pk}/toggle-popular/", tag = "admin-catalog", summary = "Toggle a campaign's popular flag", params(("pk" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn toggle_campaign(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -137,6 +129,7 @@ async fn reorder(
     Ok(service::render(state, kind, &rows, base).await?)
 }
 
+#[utoipa::path(patch, path = "/admin/products/packages/reorder-popular/", tag = "admin-catalog", summary = "Reorder popular packages", request_body = crate::catalog::model::PopularOrderIn, responses((status = 200, body = Vec<ProductOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn reorder_packages(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -148,6 +141,7 @@ async fn reorder_packages(
     ))
 }
 
+#[utoipa::path(patch, path = "/admin/products/campaigns/reorder-popular/", tag = "admin-catalog", summary = "Reorder popular campaigns", request_body = crate::catalog::model::PopularOrderIn, responses((status = 200, body = Vec<ProductOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn reorder_campaigns(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -4,14 +4,15 @@
 use std::future::Future;
 
 use axum::{
-    Json, Router,
+    Json,
     extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::get,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
+
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     catalog::{
@@ -25,18 +26,15 @@ use crate::{
 
 pub const PAGE_SIZE: i64 = 20;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/packages/", get(list_packages))
-        .route("/packages/popular/", get(popular_packages))
-        .route("/packages/{id}/", get(package_detail))
-        .route("/campaigns/", get(list_campaigns))
-        .route("/campaigns/popular/", get(popular_campaigns))
-        .route("/campaigns/{id}/", get(campaign_detail))
-        .route(
-            "/products/{product_type}/{product_id}/images/",
-            get(product_images),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_packages))
+        .routes(routes!(popular_packages))
+        .routes(routes!(package_detail))
+        .routes(routes!(list_campaigns))
+        .routes(routes!(popular_campaigns))
+        .routes(routes!(campaign_detail))
+        .routes(routes!(product_images))
 }
 
 /// Cache keys of the public reads, all under `catalog:<plural>:` so a write to one product type
@@ -104,6 +102,7 @@ async fn list_uncached(
     Ok(Page::new(results, count, page, PAGE_SIZE, &path))
 }
 
+#[utoipa::path(get, path = "/packages/", tag = "catalog", summary = "Active packages, 20 per page", params(("page" = Option<String>, Query, description = "a page number or `last`")), responses((status = 200, body = Page<ProductOut>), (status = 404, description = "Not found")))]
 async fn list_packages(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -112,6 +111,7 @@ async fn list_packages(
     list(&state, ProductType::Package, &base, q.page.as_deref()).await
 }
 
+#[utoipa::path(get, path = "/campaigns/", tag = "catalog", summary = "Active campaigns, 20 per page", params(("page" = Option<String>, Query, description = "a page number or `last`")), responses((status = 200, body = Page<ProductOut>), (status = 404, description = "Not found")))]
 async fn list_campaigns(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -129,6 +129,7 @@ async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<R
     Ok(json_response(&body))
 }
 
+#[utoipa::path(get, path = "/packages/popular/", tag = "catalog", summary = "Popular packages (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
 async fn popular_packages(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -136,6 +137,7 @@ async fn popular_packages(
     popular(&state, ProductType::Package, &base).await
 }
 
+#[utoipa::path(get, path = "/campaigns/popular/", tag = "catalog", summary = "Popular campaigns (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
 async fn popular_campaigns(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -174,6 +176,7 @@ async fn detail(state: &AppState, kind: ProductType, id: i64, base: &str) -> App
     Ok(json_response(&body))
 }
 
+#[utoipa::path(get, path = "/packages/{id}/", tag = "catalog", summary = "An active package", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
 async fn package_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -182,6 +185,7 @@ async fn package_detail(
     detail(&state, ProductType::Package, id, &base).await
 }
 
+#[utoipa::path(get, path = "/campaigns/{id}/", tag = "catalog", summary = "An active campaign", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
 async fn campaign_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -190,6 +194,7 @@ async fn campaign_detail(
     detail(&state, ProductType::Campaign, id, &base).await
 }
 
+#[utoipa::path(get, path = "/products/{product_type}/{product_id}/images/", tag = "catalog", summary = "A product's images", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("product_id" = i64, Path)), responses((status = 200, body = Vec<ImageOut>), (status = 400, description = "Invalid input"), (status = 404, description = "Not found")))]
 async fn product_images(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
