@@ -53,15 +53,21 @@ impl BlockingPool {
         self.threads
     }
 
-    /// Runs `f` on a worker and waits for its result without blocking the runtime.
+    /// Runs `f` on a worker and waits for its result without blocking the runtime. The job runs
+    /// inside the caller's tracing span, so what it logs carries the request's fields.
     pub async fn run<R, F>(&self, f: F) -> Result<R, AppError>
     where
         R: Send + 'static,
         F: FnOnce() -> R + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
+        let span = tracing::Span::current();
+        let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let job: Job = Box::new(move || {
-            let _ = tx.send(f());
+            tracing::dispatcher::with_default(&dispatch, || {
+                let _entered = span.enter();
+                let _ = tx.send(f());
+            });
         });
         self.sender
             .send(job)
@@ -75,6 +81,20 @@ impl BlockingPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn jobs_keep_the_callers_span() {
+        let subscriber = tracing_subscriber::registry();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        use tracing::Instrument;
+        let pool = BlockingPool::new("span-test", 1, 4);
+        let name = pool
+            .run(|| tracing::Span::current().metadata().map(|m| m.name()))
+            .instrument(tracing::info_span!("caller"))
+            .await
+            .expect("job");
+        assert_eq!(name, Some("caller"));
+    }
 
     #[tokio::test]
     async fn runs_jobs_off_the_runtime() {

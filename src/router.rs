@@ -43,8 +43,8 @@ pub fn build_router(state: AppState) -> Router {
     let routes: Router<AppState> = api_routes().into();
     let routes = routes
         .nest_service("/static", static_files::router(&state.config))
-        .fallback(not_found)
-        .with_state(state.clone());
+        .fallback(not_found);
+    let routes = middleware::routed(routes, &state).with_state(state.clone());
 
     // D9: `/x` and `/x/` are the same resource. The path is normalised before routing (an outer
     // router whose only job is to hand every request to the inner one), never with a redirect.

@@ -5,6 +5,11 @@
 //!
 //! Security headers and error pages sit *outside* catch-panic, timeout and CORS so that panics, time-outs,
 //! preflights and redirects get the same header set and body shapes as handler responses (D22, D10).
+//!
+//! What needs the matched route template (`/api/packages/{id}/`) sits on the routed router itself
+//! ([`routed`]), inside the trailing-slash normaliser: it records the template on the request span
+//! (so every log line of the request carries `route`), hands it to the access log, and names the
+//! Sentry transaction after it.
 
 pub mod error_pages;
 pub mod hosts;
@@ -15,6 +20,7 @@ use std::time::Duration;
 use axum::{
     Router,
     body::Body,
+    extract::MatchedPath,
     http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header},
     middleware::from_fn_with_state,
 };
@@ -42,7 +48,6 @@ pub fn apply(router: Router, state: &AppState) -> Router {
         .option_layer(
             sentry.then(sentry::integrations::tower::NewSentryLayer::<Request<Body>>::new_from_top),
         )
-        .option_layer(sentry.then(sentry::integrations::tower::SentryHttpLayer::new))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http()
@@ -69,6 +74,36 @@ pub fn apply(router: Router, state: &AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes));
     router.layer(stack)
+}
+
+/// The layers of the routed router (before the normaliser and the stack of [`apply`]): they see
+/// axum's `MatchedPath`. Sentry's HTTP layer (request data, one transaction per route template) and
+/// [`record_route`].
+pub fn routed(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let sentry = state.config.sentry_dsn.is_some();
+    router
+        .layer(axum::middleware::from_fn(record_route))
+        .layer(
+            ServiceBuilder::new().option_layer(
+                sentry.then(|| {
+                    sentry::integrations::tower::SentryHttpLayer::new().enable_transaction()
+                }),
+            ),
+        )
+}
+
+/// Records the matched route template on the request span and passes it to the access log in the
+/// response's extensions (unmatched requests have none).
+async fn record_route(request: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    if let Some(route) = &route {
+        Span::current().record("route", tracing::field::display(route.as_str()));
+    }
+    let mut response = next.run(request).await;
+    if let Some(route) = route {
+        response.extensions_mut().insert(route);
+    }
+    response
 }
 
 /// CORS as contract-A §2.5, with explicit origins only (D23) and `Content-Disposition` exposed.
@@ -116,6 +151,7 @@ fn make_span(request: &Request<Body>) -> Span {
         path = %request.uri().path(),
         query = %redact_query(request.uri().query().unwrap_or("")),
         request_id = %crate::pages::safe_id(request_id),
+        route = tracing::field::Empty,
     )
 }
 
@@ -127,12 +163,16 @@ async fn access_log(request: Request<Body>, next: axum::middleware::Next) -> Res
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("-", MatchedPath::as_str);
     if status >= 500 {
-        tracing::warn!(status, latency_ms, "response");
+        tracing::warn!(status, latency_ms, route = %route, "response");
     } else if quiet {
-        tracing::debug!(status, latency_ms, "response");
+        tracing::debug!(status, latency_ms, route = %route, "response");
     } else {
-        tracing::info!(status, latency_ms, "response");
+        tracing::info!(status, latency_ms, route = %route, "response");
     }
     response
 }

@@ -339,6 +339,22 @@ fn platform_modules_import_no_feature() {
     }
 }
 
+/// Past about 700 lines a file holds more than one idea: split it (DESIGN §2).
+#[test]
+fn no_source_file_over_700_lines() {
+    let long: Vec<String> = src_files()
+        .iter()
+        .filter_map(|file| {
+            let lines = std::fs::read_to_string(file)
+                .expect("source")
+                .lines()
+                .count();
+            (lines > 700).then(|| format!("{} ({lines} lines)", file.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "split these files: {long:?}");
+}
+
 #[test]
 fn checker_sees_cycles_and_use_trees() {
     let code = "use crate::{a::{b, c::D}, e};\nfn f() { crate::g::h(); super::i::j(); }";

@@ -605,3 +605,61 @@ async fn openapi_document_and_routes_match() {
         }
     }
 }
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The access-log line names the matched route template (and so does the request span), also when
+/// the client left out the trailing slash; an unmatched path logs `route=-`.
+#[tokio::test]
+async fn access_log_lines_carry_the_route_template() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // See `query_tokens_never_reach_the_logs`: a second dispatcher keeps callsite interest per thread.
+    let _idle = tracing::Dispatch::new(tracing_subscriber::registry());
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = sqlite_app(&[]).await;
+    assert_eq!(
+        app.get("/api/packages/3/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/campaigns/7").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.get("/api/nowhere/").await.status, StatusCode::NOT_FOUND);
+
+    let text = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf-8");
+    let line = |path: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("path={path} ")) && l.contains(" response "))
+            .unwrap_or_else(|| panic!("no access-log line for {path}: {text}"))
+            .to_string()
+    };
+    let packages = line("/api/packages/3/");
+    assert!(packages.contains("route=/api/packages/{id}/"), "{packages}");
+    assert!(packages.contains("status=404"), "{packages}");
+    let campaigns = line("/api/campaigns/7");
+    assert!(
+        campaigns.contains("route=/api/campaigns/{id}/"),
+        "{campaigns}"
+    );
+    let nowhere = line("/api/nowhere/");
+    assert!(nowhere.contains("route=-"), "{nowhere}");
+}

@@ -122,19 +122,6 @@ fn multipart_error(error: MultipartError) -> AppError {
     }
 }
 
-/// Removes a row's stored files (a missing file is fine; other failures are logged, not raised).
-async fn remove_files(state: &AppState, names: impl IntoIterator<Item = Option<String>>) {
-    for name in names.into_iter().flatten() {
-        let Some(stored) = StoredName::parse(&name) else {
-            tracing::warn!(file = %name, "not removing a file with an unexpected name");
-            continue;
-        };
-        if let Err(error) = state.uploads.storage.delete(Area::Products, &stored).await {
-            tracing::warn!(%error, file = %stored, "could not remove a product image file");
-        }
-    }
-}
-
 // ---- upload --------------------------------------------------------------------------------------
 
 /// The `image` part of an upload form.
@@ -504,9 +491,9 @@ async fn delete_image(
     let row = in_tx!(state.db, |tx| images_repo::delete(&mut tx, pk))
         .await?
         .ok_or_else(image_not_found)?;
-    remove_files(
+    crate::catalog::remove_files(
         &state,
-        [Some(row.file_name.clone()), row.thumbnail_name.clone()],
+        std::iter::once(row.file_name.clone()).chain(row.thumbnail_name.clone()),
     )
     .await;
     crate::catalog::invalidate(&state, kind_of(&row)).await;
