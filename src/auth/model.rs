@@ -107,7 +107,9 @@ pub struct NewUser {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct LoginIn {
+    #[schema(min_length = 1)]
     pub username: String,
+    #[schema(min_length = 1)]
     pub password: String,
 }
 
@@ -115,8 +117,10 @@ pub struct LoginIn {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct SignupIn {
-    #[schema(max_length = 150)]
+    #[schema(min_length = 1, max_length = 150)]
     pub username: String,
+    /// At least 8 characters, not only digits, not a common password, not like the username.
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
     #[schema(max_length = 15)]
     pub phone_number: Option<String>,
@@ -126,12 +130,12 @@ pub struct SignupIn {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct UserCreateIn {
-    #[schema(max_length = 150)]
+    #[schema(min_length = 1, max_length = 150)]
     pub username: String,
-    #[schema(max_length = 15)]
+    #[schema(min_length = 1, max_length = 15)]
     pub phone_number: String,
-    /// `user`, `staff` or `admin` (default `user`).
-    pub role: Option<String>,
+    /// Default `user`.
+    pub role: Option<RoleName>,
     #[schema(max_length = 128)]
     pub firebase_uid: Option<String>,
     pub password: Option<String>,
@@ -141,6 +145,15 @@ pub struct UserCreateIn {
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct RoleIn {
-    /// `user`, `staff` or `admin`.
-    pub role: String,
+    pub role: RoleName,
+}
+
+/// `user`, `staff` or `admin`.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum RoleName {
+    User,
+    Staff,
+    Admin,
 }

@@ -349,7 +349,7 @@ pub struct ProductInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ItemIn {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[schema(minimum = 0)]
     pub quantity: Option<i32>,
@@ -359,11 +359,12 @@ pub struct ItemIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ProductIn {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     /// Rupees with at most two decimals, e.g. `"18500.00"` or `18500`.
-    #[schema(example = "18500.00")]
+    #[schema(example = "18500.00", pattern = r"^[1-9][0-9]{0,7}(\.[0-9]{1,2})?$")]
     pub price: String,
+    #[schema(min_length = 1)]
     pub description: String,
     #[schema(max_length = 50)]
     pub unit: Option<String>,
@@ -385,6 +386,7 @@ pub struct OrderEntry {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ReorderIn {
+    #[schema(min_items = 1)]
     pub items: Option<Vec<OrderEntry>>,
     pub image_ids: Option<Vec<i64>>,
     pub item_ids: Option<Vec<i64>>,
@@ -424,10 +426,9 @@ pub struct ImageUploadForm {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct FieldIn {
-    #[schema(max_length = 100)]
+    #[schema(min_length = 1, max_length = 100)]
     pub field_name: String,
-    /// `image`, `text`, `number`, `document`, `phone` or `date`.
-    pub field_type: String,
+    pub field_type: FieldType,
     pub is_required: Option<bool>,
     pub order: Option<i32>,
     #[schema(max_length = 200)]
@@ -437,6 +438,19 @@ pub struct FieldIn {
     pub min_value: Option<i32>,
     pub max_value: Option<i32>,
     pub allowed_extensions: Option<Vec<String>>,
+}
+
+/// The kinds of resource field.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum FieldType {
+    Image,
+    Text,
+    Number,
+    Document,
+    Phone,
+    Date,
 }
 
 /// `{"field_orders":[{id, order}]}` or `{"field_ids":[…]}`.
@@ -451,8 +465,9 @@ pub struct FieldReorderIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct TemplateIn {
-    #[schema(max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(min_length = 1)]
     pub description: String,
     pub order: Option<i32>,
     pub is_optional: Option<bool>,
