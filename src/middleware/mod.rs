@@ -13,6 +13,7 @@
 
 pub mod error_pages;
 pub mod hosts;
+pub mod route;
 pub mod security_headers;
 
 use std::time::Duration;
@@ -78,32 +79,19 @@ pub fn apply(router: Router, state: &AppState) -> Router {
 
 /// The layers of the routed router (before the normaliser and the stack of [`apply`]): they see
 /// axum's `MatchedPath`. Sentry's HTTP layer (request data, one transaction per route template) and
-/// [`record_route`].
+/// [`route::RecordRoute`].
 pub fn routed(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let sentry = state.config.sentry_dsn.is_some();
-    router
-        .layer(axum::middleware::from_fn(record_route))
-        .layer(
-            ServiceBuilder::new().option_layer(
-                sentry.then(|| {
-                    sentry::integrations::tower::SentryHttpLayer::new().enable_transaction()
-                }),
-            ),
+    // One `layer` call: axum boxes every route again per call, and clones the boxed stack on each
+    // request, so the layers go in together (and Sentry's only when it is configured).
+    if state.config.sentry_dsn.is_some() {
+        router.layer(
+            ServiceBuilder::new()
+                .layer(route::RecordRouteLayer)
+                .layer(sentry::integrations::tower::SentryHttpLayer::new().enable_transaction()),
         )
-}
-
-/// Records the matched route template on the request span and passes it to the access log in the
-/// response's extensions (unmatched requests have none).
-async fn record_route(request: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    if let Some(route) = &route {
-        Span::current().record("route", tracing::field::display(route.as_str()));
+    } else {
+        router.layer(route::RecordRouteLayer)
     }
-    let mut response = next.run(request).await;
-    if let Some(route) = route {
-        response.extensions_mut().insert(route);
-    }
-    response
 }
 
 /// CORS as contract-A §2.5, with explicit origins only (D23) and `Content-Disposition` exposed.

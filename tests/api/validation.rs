@@ -314,3 +314,62 @@ async fn usernames_are_nfkc_normalised() {
         assert!(body.get("phone_number").is_none());
     }
 }
+
+/// The shared path extractors: an id that is not an integer (or overflows) is the endpoint's own
+/// 404, a product type that is neither `package` nor `campaign` the endpoint's 400.
+#[tokio::test]
+async fn path_parameters_answer_in_the_endpoints_shape() {
+    let app = TestApp::new(crate::helpers::Backend::Sqlite).await;
+    let admin = admin(&app).await;
+    let get = |path: &str| {
+        authed(
+            Request::get(path).body(Body::empty()).expect("request"),
+            &admin.token,
+        )
+    };
+    for id in ["abc", "99999999999999999999", "-1", "1.5"] {
+        let r = app.request(get(&format!("/api/packages/{id}/"))).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+        assert_eq!(r.json(), json!({"detail": "Not found."}), "{id}");
+        let r = app
+            .request(authed(
+                Request::delete(format!("/api/auth/users/{id}/"))
+                    .body(Body::empty())
+                    .expect("request"),
+                &admin.token,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+        assert_eq!(
+            r.json(),
+            json!({"success": false, "message": "User not found"}),
+            "{id}"
+        );
+        let r = app
+            .request(get(&format!("/api/admin/products/resource-fields/{id}/")))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{id}");
+        let r = app
+            .request(get(&format!("/api/secure-files/images/{id}/")))
+            .await;
+        assert_eq!(r.json(), json!({"detail": "Image not found"}), "{id}");
+    }
+    // Anonymous callers of a secure file are refused before the id is looked at.
+    let r = app.get("/api/secure-files/images/abc/").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = app.request(get("/api/admin/products/bundle/1/")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json(),
+        json!({"error": "Invalid product type. Must be \"package\" or \"campaign\""})
+    );
+    let r = app
+        .request(get("/api/admin/products/bundle/1/resource-fields/"))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.json(),
+        json!({"success": false, "message": "Invalid product type. Must be package or campaign"})
+    );
+}
