@@ -134,9 +134,14 @@ fn check(config: &Config) -> ExitCode {
     }
 }
 
+/// Prints the document; a closed pipe (`electioncart openapi | head`) is not an error.
 fn openapi() -> anyhow::Result<()> {
-    println!("{}", crate::router::openapi_document().to_pretty_json()?);
-    Ok(())
+    use std::io::Write;
+    let text = crate::router::openapi_document().to_pretty_json()?;
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 async fn create_admin(

@@ -153,3 +153,32 @@ fn check_names_the_problem_in_production() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("DJANGO_SECRET_KEY"));
 }
+
+/// `openapi` prints the document the server serves, and a reader that stops early
+/// (`electioncart openapi | head`) is no crash.
+#[tokio::test]
+async fn openapi_prints_the_served_document_and_survives_a_closed_pipe() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let served = app.get("/api/openapi.json").await.json();
+    let out = run("sqlite::memory:", &["openapi"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON document");
+    assert_eq!(printed, served);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_electioncart"))
+        .arg("openapi")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
