@@ -13,6 +13,7 @@
 
 pub mod error_pages;
 pub mod hosts;
+pub mod request_id;
 pub mod route;
 pub mod security_headers;
 
@@ -31,7 +32,7 @@ use tower_http::{
     compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -49,7 +50,10 @@ pub fn apply(router: Router, state: &AppState) -> Router {
         .option_layer(
             sentry.then(sentry::integrations::tower::NewSentryLayer::<Request<Body>>::new_from_top),
         )
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            REQUEST_ID,
+            request_id::InstanceRequestId,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(make_span)
