@@ -61,47 +61,27 @@ pub fn success_errors(errors: FieldErrors) -> AppError {
     )
 }
 
-impl<S, T> FromRequest<S> for Body<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
-    type Rejection = AppError;
+/// `FromRequest` for a body type: [`read`], then the family's reshaping of field errors.
+macro_rules! body_extractor {
+    ($name:ident, $reshape:expr) => {
+        impl<S, T> FromRequest<S> for $name<T>
+        where
+            S: Send + Sync,
+            T: DeserializeOwned,
+        {
+            type Rejection = AppError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        read(request, state).await.map(Body)
-    }
+            async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+                let reshape: fn(AppError) -> AppError = $reshape;
+                read(request, state).await.map($name).map_err(reshape)
+            }
+        }
+    };
 }
 
-impl<S, T> FromRequest<S> for ErrorBody<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        read(request, state)
-            .await
-            .map(ErrorBody)
-            .map_err(AppError::in_error_family)
-    }
-}
-
-impl<S, T> FromRequest<S> for SuccessBody<T>
-where
-    S: Send + Sync,
-    T: DeserializeOwned,
-{
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        read(request, state)
-            .await
-            .map(SuccessBody)
-            .map_err(AppError::in_success_family)
-    }
-}
+body_extractor!(Body, |error| error);
+body_extractor!(ErrorBody, AppError::in_error_family);
+body_extractor!(SuccessBody, AppError::in_success_family);
 
 async fn read<S, T>(request: Request, state: &S) -> Result<T, AppError>
 where

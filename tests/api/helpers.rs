@@ -483,3 +483,54 @@ pub fn test_redis_url() -> Option<String> {
         .ok()
         .filter(|v| !v.trim().is_empty())
 }
+
+// ---- log capture ----------------------------------------------------------------------------------
+
+/// What a test thread logged, at TRACE, without colours (see [`capture_logs`]).
+#[derive(Clone, Default)]
+pub struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().expect("logs").clone()).expect("utf-8")
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps the capture installed on this thread while alive.
+pub struct LogCapture {
+    pub logs: LogBuffer,
+    _idle: tracing::Dispatch,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+/// Sends this thread's log lines to a buffer (a `#[tokio::test]` runtime is single-threaded, so
+/// every request of the test runs under it). A second, idle dispatcher keeps tracing from caching
+/// "disabled" for callsites that other tests' threads (which have no subscriber) register first:
+/// with a single registered dispatcher, tracing decides a new callsite's interest from the
+/// registering thread's default alone.
+pub fn capture_logs() -> LogCapture {
+    let logs = LogBuffer::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let idle = tracing::Dispatch::new(tracing_subscriber::registry());
+    let guard = tracing::subscriber::set_default(subscriber);
+    LogCapture {
+        logs,
+        _idle: idle,
+        _guard: guard,
+    }
+}

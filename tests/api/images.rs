@@ -1162,35 +1162,9 @@ async fn secure_image_route_authenticates_by_header_or_query_token() {
     }
 }
 
-/// A log sink for one test thread.
-#[derive(Clone, Default)]
-struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn query_tokens_never_reach_the_logs() {
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // This test's runtime is single-threaded: every request runs under this subscriber. A second,
-    // idle dispatcher keeps tracing from caching "disabled" for callsites that other tests' threads
-    // (which have no subscriber) register first: with a single registered dispatcher, tracing decides
-    // a new callsite's interest from the registering thread's default alone.
-    let _idle = tracing::Dispatch::new(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = crate::helpers::capture_logs();
 
     let (app, media) = app_with_media(Backend::Sqlite).await;
     let admin = catalog::admin(&app).await;
@@ -1221,7 +1195,7 @@ async fn query_tokens_never_reach_the_logs() {
         assert!(r.status.is_client_error(), "{path}: {}", r.status);
     }
 
-    let text = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf-8");
+    let text = capture.logs.text();
     assert!(
         text.contains("token=[redacted]"),
         "the access log was captured: {text}"

@@ -606,33 +606,11 @@ async fn openapi_document_and_routes_match() {
     }
 }
 
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The access-log line names the matched route template (and so does the request span), also when
 /// the client left out the trailing slash; an unmatched path logs `route=-`.
 #[tokio::test]
 async fn access_log_lines_carry_the_route_template() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // See `query_tokens_never_reach_the_logs`: a second dispatcher keeps callsite interest per thread.
-    let _idle = tracing::Dispatch::new(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = crate::helpers::capture_logs();
 
     let app = sqlite_app(&[]).await;
     assert_eq!(
@@ -645,7 +623,7 @@ async fn access_log_lines_carry_the_route_template() {
     );
     assert_eq!(app.get("/api/nowhere/").await.status, StatusCode::NOT_FOUND);
 
-    let text = String::from_utf8(logs.0.lock().expect("logs").clone()).expect("utf-8");
+    let text = capture.logs.text();
     let line = |path: &str| {
         text.lines()
             .find(|l| l.contains(&format!("path={path} ")) && l.contains(" response "))

@@ -26,8 +26,8 @@ use crate::{
     state::AppState,
     timefmt::iso_at,
     validation::{
-        self, FieldErrors, INVALID_INT, NUL_CHARACTERS, NULL, REQUIRED, Text, boolean, id_list,
-        id_value, integer, not_a_list, order_value, string_list, text,
+        self, FieldErrors, INVALID_INT, NULL, REQUIRED, Text, boolean, id_list, id_value, integer,
+        not_a_list, order_value, string_list, text,
     },
 };
 
@@ -121,10 +121,6 @@ fn validate(body: &Value, current: Option<&FieldRow>) -> Result<FieldInput, Fiel
         }
         Some(value) => {
             let shown = match value {
-                Value::String(s) if s.contains('\0') => {
-                    errors.add("field_type", NUL_CHARACTERS);
-                    return Err(errors);
-                }
                 Value::String(s) => s.clone(),
                 Value::Bool(true) => "True".into(),
                 Value::Bool(false) => "False".into(),
