@@ -20,3 +20,4 @@ mod ratelimit;
 mod snapshots;
 mod templates;
 mod validation;
+mod wire;
