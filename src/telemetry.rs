@@ -40,10 +40,12 @@ pub fn init_sentry(config: &Config) -> Option<sentry::ClientInitGuard> {
             request.cookies = None;
             request.data = None;
             if let Some(query) = request.query_string.as_mut() {
-                *query = crate::middleware::redact_query(query);
+                *query = crate::middleware::redact_query(query).into_owned();
             }
             if let Some(url) = request.url.as_mut()
-                && let Some(query) = url.query().map(crate::middleware::redact_query)
+                && let Some(query) = url
+                    .query()
+                    .map(|q| crate::middleware::redact_query(q).into_owned())
             {
                 url.set_query(Some(&query));
             }

@@ -6,27 +6,33 @@
 use axum::{
     Json,
     body::Body,
-    extract::{Request, State},
-    http::{HeaderMap, StatusCode, header},
-    middleware::Next,
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
 
 use crate::{
     error::InternalErrorMarker,
-    middleware::{REQUEST_ID, security_headers::is_api_path},
-    pages::safe_id,
-    state::AppState,
+    pages::{Pages, safe_id},
 };
 
-pub async fn render(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let api = is_api_path(request.uri().path());
-    let method = request.method().clone();
-    let request_id = request.headers().get(&REQUEST_ID).cloned();
-    let request_type = request.headers().get(header::CONTENT_TYPE).cloned();
-    let response = next.run(request).await;
+/// What [`shape`] needs to know about the request.
+pub struct RequestFacts<'a> {
+    pub api: bool,
+    pub method: &'a Method,
+    pub request_id: &'a HeaderValue,
+    pub content_type: Option<&'a HeaderValue>,
+}
 
+/// The response with its contract shape: untouched unless it is an error without a JSON/HTML body
+/// of its own, or an internal error.
+pub fn shape(pages: &Pages, response: Response, request: RequestFacts<'_>) -> Response {
+    let RequestFacts {
+        api,
+        method,
+        request_id,
+        content_type: request_type,
+    } = request;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -41,11 +47,7 @@ pub async fn render(State(state): State<AppState>, request: Request, next: Next)
         return response;
     }
 
-    let request_id = request_id
-        .as_ref()
-        .and_then(|v| v.to_str().ok())
-        .map(safe_id)
-        .unwrap_or_default();
+    let request_id = request_id.to_str().map(safe_id).unwrap_or_default();
     let replacement = if status.is_server_error() {
         if api {
             let detail = if status == StatusCode::SERVICE_UNAVAILABLE {
@@ -59,10 +61,10 @@ pub async fn render(State(state): State<AppState>, request: Request, next: Next)
             )
                 .into_response()
         } else {
-            state.pages.server_error(status, &request_id)
+            pages.server_error(status, &request_id)
         }
     } else if status == StatusCode::NOT_FOUND && !api {
-        state.pages.not_found()
+        pages.not_found()
     } else {
         let detail = match status {
             StatusCode::NOT_FOUND => "Not found.".to_string(),
@@ -71,10 +73,7 @@ pub async fn render(State(state): State<AppState>, request: Request, next: Next)
             StatusCode::PAYLOAD_TOO_LARGE => "Request body is too large.".to_string(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => format!(
                 "Unsupported media type \"{}\" in request.",
-                request_type
-                    .as_ref()
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
+                request_type.and_then(|v| v.to_str().ok()).unwrap_or("")
             ),
             other => other
                 .canonical_reason()

@@ -2,17 +2,17 @@
 //! the platform's probe calls the container by its internal name.
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use crate::{error::AppError, state::AppState};
+use crate::{config::Config, error::AppError};
 
-pub async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !state.config.is_production() || request.uri().path().starts_with("/health") {
-        return next.run(request).await;
+/// The 400 for a `Host` outside `ALLOWED_HOSTS` (production only; `/health…` exempt), else `None`.
+pub fn check(config: &Config, request: &Request) -> Option<Response> {
+    if !config.is_production() || request.uri().path().starts_with("/health") {
+        return None;
     }
     let host = request
         .headers()
@@ -20,8 +20,10 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
         .and_then(|h| h.to_str().ok())
         .or_else(|| request.uri().host());
     match host {
-        Some(h) if host_allowed(h, &state.config.allowed_hosts) => next.run(request).await,
-        _ => AppError::Detail(StatusCode::BAD_REQUEST, "Bad Request (400)".into()).into_response(),
+        Some(h) if host_allowed(h, &config.allowed_hosts) => None,
+        _ => Some(
+            AppError::Detail(StatusCode::BAD_REQUEST, "Bad Request (400)".into()).into_response(),
+        ),
     }
 }
 

@@ -1,10 +1,13 @@
 //! The one middleware stack, assembled in one place (outermost first).
 //!
-//! Sentry → request id → access log → security headers → error pages → catch-panic → HTTPS redirect →
-//! allowed hosts → timeout → CORS → compression → body limit.
+//! Sentry (when configured) → [`platform::Platform`] (request id, request span, HTTPS redirect,
+//! allowed hosts, CORS, error-body shaping, the D22 header set, the access log) → catch-panic →
+//! timeout → compression → body limit → the router.
 //!
-//! Security headers and error pages sit *outside* catch-panic, timeout and CORS so that panics, time-outs,
+//! The platform service sits *outside* catch-panic and the timeout so that panics, time-outs,
 //! preflights and redirects get the same header set and body shapes as handler responses (D22, D10).
+//! The stack is one service wrapped around the router once (not a `Router::layer` per layer, which
+//! boxes and clones per request).
 //!
 //! What needs the matched route template (`/api/packages/{id}/`) sits on the routed router itself
 //! ([`routed`]), inside the trailing-slash normaliser: it records the template on the request span
@@ -13,32 +16,25 @@
 
 pub mod error_pages;
 pub mod hosts;
+pub mod platform;
 pub mod request_id;
 pub mod route;
 pub mod security_headers;
 
-use std::time::Duration;
+use std::borrow::Cow;
 
 use axum::{
     Router,
     body::Body,
-    extract::MatchedPath,
-    http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header},
-    middleware::from_fn_with_state,
+    http::{HeaderName, Request, Response, StatusCode},
 };
 use tower::ServiceBuilder;
 use tower_http::{
-    catch_panic::CatchPanicLayer,
-    compression::CompressionLayer,
-    cors::{AllowOrigin, CorsLayer},
-    limit::RequestBodyLimitLayer,
-    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    catch_panic::CatchPanicLayer, compression::CompressionLayer, limit::RequestBodyLimitLayer,
     timeout::TimeoutLayer,
-    trace::TraceLayer,
 };
-use tracing::Span;
 
-use crate::{config::Config, error::InternalErrorMarker, state::AppState};
+use crate::{error::InternalErrorMarker, state::AppState};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,35 +46,16 @@ pub fn apply(router: Router, state: &AppState) -> Router {
         .option_layer(
             sentry.then(sentry::integrations::tower::NewSentryLayer::<Request<Body>>::new_from_top),
         )
-        .layer(SetRequestIdLayer::new(
-            REQUEST_ID,
-            request_id::InstanceRequestId,
-        ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(make_span)
-                .on_request(())
-                .on_response(())
-                .on_failure(()),
-        )
-        .layer(axum::middleware::from_fn(access_log))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(from_fn_with_state(state.clone(), security_headers::apply))
-        .layer(from_fn_with_state(state.clone(), error_pages::render))
+        .layer(platform::PlatformLayer::new(state))
         .layer(CatchPanicLayer::custom(on_panic))
-        .layer(from_fn_with_state(
-            state.clone(),
-            security_headers::https_redirect,
-        ))
-        .layer(from_fn_with_state(state.clone(), hosts::check))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .layer(cors(config))
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes));
-    router.layer(stack)
+        .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
+        .service(router);
+    Router::new().fallback_service(stack)
 }
 
 /// The layers of the routed router (before the normaliser and the stack of [`apply`]): they see
@@ -98,80 +75,16 @@ pub fn routed(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     }
 }
 
-/// CORS as contract-A §2.5, with explicit origins only (D23) and `Content-Disposition` exposed.
-pub fn cors(config: &Config) -> CorsLayer {
-    let origins: Vec<HeaderValue> = config
-        .cors_allowed_origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o).ok())
-        .collect();
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
-        .allow_credentials(true)
-        .allow_methods([
-            Method::DELETE,
-            Method::GET,
-            Method::OPTIONS,
-            Method::PATCH,
-            Method::POST,
-            Method::PUT,
-        ])
-        .allow_headers([
-            header::ACCEPT,
-            header::ACCEPT_ENCODING,
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            HeaderName::from_static("dnt"),
-            header::ORIGIN,
-            header::USER_AGENT,
-            HeaderName::from_static("x-csrftoken"),
-            HeaderName::from_static("x-requested-with"),
-        ])
-        .expose_headers([header::CONTENT_DISPOSITION])
-        .max_age(Duration::from_secs(86_400))
-}
-
-fn make_span(request: &Request<Body>) -> Span {
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = %request.uri().path(),
-        query = %redact_query(request.uri().query().unwrap_or("")),
-        request_id = %crate::pages::safe_id(request_id),
-        route = tracing::field::Empty,
-    )
-}
-
-/// One access-log line per request, inside the request span (method, path, redacted query, request
-/// id). Health probes are logged at DEBUG only, so uptime checks don't flood the log (E12).
-async fn access_log(request: Request<Body>, next: axum::middleware::Next) -> Response<Body> {
-    let quiet = request.uri().path().starts_with("/health");
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str);
-    if status >= 500 {
-        tracing::warn!(status, latency_ms, route = %route, "response");
-    } else if quiet {
-        tracing::debug!(status, latency_ms, route = %route, "response");
-    } else {
-        tracing::info!(status, latency_ms, route = %route, "response");
-    }
-    response
-}
-
 /// `?token=…` (secure-file links) never reaches a log line (D19).
-pub fn redact_query(query: &str) -> String {
-    query
+pub fn redact_query(query: &str) -> Cow<'_, str> {
+    if !query
+        .as_bytes()
+        .windows(6)
+        .any(|w| w.eq_ignore_ascii_case(b"token="))
+    {
+        return Cow::Borrowed(query);
+    }
+    let redacted = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
             Some((k, _))
@@ -182,7 +95,8 @@ pub fn redact_query(query: &str) -> String {
             _ => pair.to_string(),
         })
         .collect::<Vec<_>>()
-        .join("&")
+        .join("&");
+    Cow::Owned(redacted)
 }
 
 fn on_panic(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {

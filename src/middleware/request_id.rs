@@ -1,19 +1,14 @@
 //! Request ids without a random-number syscall per request: a random per-process prefix (64 bits,
 //! drawn once) and a counter, e.g. `9f86d081884c7d65-000000000000002a`. Unique per request within
 //! an instance, and across instances as long as their prefixes differ (a 2⁻⁶⁴ chance per pair).
-//! A client's own `x-request-id` is kept, as before (`SetRequestIdLayer` only fills a missing one).
+//! A client's own `x-request-id` is kept, as before (only a missing one is filled in).
 
 use std::sync::{
     OnceLock,
     atomic::{AtomicU64, Ordering},
 };
 
-use axum::http::{HeaderValue, Request};
-use tower_http::request_id::{MakeRequestId, RequestId};
-
-/// The [`MakeRequestId`] of the stack.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct InstanceRequestId;
+use axum::http::HeaderValue;
 
 static PREFIX: OnceLock<String> = OnceLock::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -33,10 +28,9 @@ pub fn next_id() -> String {
     format!("{}-{n:016x}", prefix())
 }
 
-impl MakeRequestId for InstanceRequestId {
-    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&next_id()).ok().map(RequestId::new)
-    }
+/// [`next_id`] as a header value.
+pub fn header_value() -> HeaderValue {
+    HeaderValue::from_str(&next_id()).unwrap_or(HeaderValue::from_static("-"))
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! The D22 header set on every response, and the optional HTTP→HTTPS redirect (never for `/health/`).
 
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header},
-    middleware::Next,
     response::{IntoResponse, Response},
 };
 
-use crate::state::AppState;
+use crate::config::Config;
 
 const HSTS: &str = "max-age=31536000; includeSubDomains; preload";
 /// No scripts, no frames, no forms; styles and images only from this origin (the error pages).
@@ -26,62 +25,71 @@ pub fn is_https(headers: &HeaderMap, trust_forwarded_proto: bool) -> bool {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
 }
 
-pub async fn apply(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let https = is_https(request.headers(), state.config.trust_forwarded_proto);
-    let api = is_api_path(request.uri().path());
-    let cors_allowed = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .is_some_and(|o| state.config.cors_allowed_origins.iter().any(|a| a == o));
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    if !cors_allowed {
-        // As the original: a missing or disallowed origin gets no access-control-* headers at all.
-        let names: Vec<HeaderName> = headers
-            .keys()
-            .filter(|n| n.as_str().starts_with("access-control-"))
-            .cloned()
-            .collect();
-        for name in names {
-            headers.remove(&name);
+/// The header set, built once: every value a `HeaderValue` ready to insert.
+pub struct SecurityHeaders {
+    defaults: [(HeaderName, HeaderValue); 7],
+    hsts: HeaderValue,
+    no_store: HeaderValue,
+}
+
+impl Default for SecurityHeaders {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SecurityHeaders {
+    pub fn new() -> Self {
+        Self {
+            defaults: [
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+                (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+                (
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                ),
+                (
+                    HeaderName::from_static("cross-origin-opener-policy"),
+                    HeaderValue::from_static("same-origin"),
+                ),
+                (
+                    HeaderName::from_static("cross-origin-resource-policy"),
+                    HeaderValue::from_static("same-origin"),
+                ),
+                (
+                    HeaderName::from_static("permissions-policy"),
+                    HeaderValue::from_static(PERMISSIONS_POLICY),
+                ),
+                (
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(CSP),
+                ),
+            ],
+            hsts: HeaderValue::from_static(HSTS),
+            no_store: HeaderValue::from_static("no-store"),
         }
     }
-    let defaults: [(HeaderName, &'static str); 7] = [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "same-origin"),
-        (
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ),
-        (
-            HeaderName::from_static("cross-origin-resource-policy"),
-            "same-origin",
-        ),
-        (
-            HeaderName::from_static("permissions-policy"),
-            PERMISSIONS_POLICY,
-        ),
-        (header::CONTENT_SECURITY_POLICY, CSP),
-    ];
-    for (name, value) in defaults {
-        if !headers.contains_key(&name) {
-            headers.insert(name, HeaderValue::from_static(value));
+
+    /// Adds what a response lacks of the set (a handler's own value wins), HSTS over HTTPS,
+    /// `Cache-Control: no-store` on API responses without one; drops `Server` and `X-Powered-By`.
+    pub fn apply(&self, headers: &mut HeaderMap, https: bool, api: bool) {
+        for (name, value) in &self.defaults {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
         }
+        if https {
+            headers.insert(header::STRICT_TRANSPORT_SECURITY, self.hsts.clone());
+        }
+        if api && !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(header::CACHE_CONTROL, self.no_store.clone());
+        }
+        headers.remove(header::SERVER);
+        headers.remove("x-powered-by");
     }
-    if https {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static(HSTS),
-        );
-    }
-    if api && !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    headers.remove(header::SERVER);
-    headers.remove("x-powered-by");
-    response
 }
 
 /// JSON API paths (error bodies are JSON here, HTML pages elsewhere).
@@ -89,36 +97,29 @@ pub fn is_api_path(path: &str) -> bool {
     path.starts_with("/api/") || path == "/api" || path.starts_with("/health")
 }
 
-pub async fn https_redirect(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let config = &state.config;
+/// The redirect to HTTPS, when `HTTPS_REDIRECT` is on and the request came over HTTP (never for
+/// `/health/`, nor without a usable `Host`).
+pub fn https_redirect(config: &Config, request: &Request) -> Option<Response> {
     if !config.https_redirect
         || request.uri().path().starts_with("/health")
         || is_https(request.headers(), config.trust_forwarded_proto)
     {
-        return next.run(request).await;
+        return None;
     }
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| crate::middleware::hosts::is_valid_host(h));
-    let Some(host) = host else {
-        return next.run(request).await;
-    };
+    let host = host?;
     let path_and_query = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let location = format!("https://{host}{path_and_query}");
-    let Ok(location) = HeaderValue::from_str(&location) else {
-        return next.run(request).await;
-    };
+    let location = HeaderValue::from_str(&location).ok()?;
     // 301 for reads; 308 keeps the method and body of writes.
     let status = if matches!(*request.method(), Method::GET | Method::HEAD) {
         StatusCode::MOVED_PERMANENTLY
     } else {
         StatusCode::PERMANENT_REDIRECT
     };
-    (status, [(header::LOCATION, location)]).into_response()
+    Some((status, [(header::LOCATION, location)]).into_response())
 }
