@@ -27,6 +27,8 @@ use std::{
     time::Duration,
 };
 
+mod reference;
+
 use anyhow::{Context, Result, bail};
 use http_body_util::{BodyExt, Full};
 use hyper::{
@@ -55,7 +57,8 @@ const RSS_SAMPLE: Duration = Duration::from_millis(50);
 /// request of the scenario should add or replace.
 type Setup = fn(SetupCtx) -> Pin<Box<dyn Future<Output = Result<Prepared>> + Send>>;
 
-/// One row of the benchmark.
+/// One row of the benchmark: a request to the server, and the reference server's requests doing
+/// the minimum work for the same answer (see `reference/mod.rs`).
 struct Scenario {
     name: &'static str,
     method: Method,
@@ -63,81 +66,121 @@ struct Scenario {
     headers: &'static [(&'static str, &'static str)],
     body: Option<&'static str>,
     setup: Option<Setup>,
+    /// Extra environment for this scenario's server (e.g. `CACHE_ENABLED=false`).
+    env: &'static [(&'static str, &'static str)],
+    /// Needs `BENCH_REDIS_URL` (skipped without it); the server and the reference get `REDIS_URL`.
+    redis: bool,
+    references: Vec<Reference>,
+}
+
+/// A reference-server request measured beside a scenario. `{id}` in the path is replaced by the
+/// id the scenario's setup found; the setup's headers (e.g. the bearer token) are sent too.
+struct Reference {
+    label: &'static str,
+    method: Method,
+    path: &'static str,
+    body: Option<&'static str>,
+}
+
+impl Reference {
+    fn get(label: &'static str, path: &'static str) -> Self {
+        Self {
+            label,
+            method: Method::GET,
+            path,
+            body: None,
+        }
+    }
 }
 
 /// What a [`Setup`] hands back: extra headers (e.g. `authorization: Bearer …`), and optionally a
 /// path or body that replaces the scenario's (e.g. a product id that only exists after setup).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Prepared {
     headers: Vec<(String, String)>,
     path: Option<String>,
     body: Option<Vec<u8>>,
+    /// Substituted for `{id}` in reference paths.
+    id: Option<i64>,
 }
 
-/// The scenario table. Adding one is a few lines, e.g. an authenticated GET:
+impl Scenario {
+    fn new(name: &'static str, path: &'static str) -> Self {
+        Self {
+            name,
+            method: Method::GET,
+            path,
+            headers: &[],
+            body: None,
+            setup: None,
+            env: &[],
+            redis: false,
+            references: Vec::new(),
+        }
+    }
+}
+
+/// The scenario table (DESIGN §9, issue 8). Adding one is a few lines, e.g. an authenticated GET:
 ///
 /// ```text
-/// Scenario { name: "me", method: Method::GET, path: "/api/auth/me/", headers: &[], body: None,
-///            setup: Some(|ctx| Box::pin(login(ctx))) },
-///
-/// async fn login(ctx: SetupCtx) -> Result<Prepared> {
-///     let (status, body) = ctx.request(Method::POST, "/api/auth/login/",
-///         &[("content-type", "application/json")], Some(br#"{"email":"…","password":"…"}"#)).await?;
-///     anyhow::ensure!(status.is_success(), "login answered {status}");
-///     let token = serde_json::from_slice::<serde_json::Value>(&body)?["access"].as_str()
-///         .context("no access token")?.to_string();
-///     Ok(Prepared { headers: vec![("authorization".into(), format!("Bearer {token}"))], ..Default::default() })
-/// }
+/// Scenario { setup: Some(|ctx| Box::pin(bench_user_token(ctx))),
+///            references: vec![Reference::get("jwt+select", "/me")],
+///            ..Scenario::new("me", "/api/auth/me/") },
 /// ```
 fn scenarios() -> Vec<Scenario> {
+    // Access logging on, in the production format, for the logging-overhead row.
+    const JSON_LOGS: &[(&str, &str)] = &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")];
     vec![
+        Scenario::new("health", "/health/"),
         Scenario {
-            name: "health",
-            method: Method::GET,
-            path: "/health/",
-            headers: &[],
-            body: None,
-            setup: None,
+            references: vec![Reference::get("plain", "/plain")],
+            ..Scenario::new("static", "/static/robots.txt")
         },
         Scenario {
-            name: "static",
-            method: Method::GET,
-            path: "/static/robots.txt",
-            headers: &[],
-            body: None,
-            setup: None,
+            env: JSON_LOGS,
+            references: vec![Reference::get("plain", "/plain")],
+            ..Scenario::new("static-log", "/static/robots.txt")
         },
         Scenario {
-            name: "packages",
-            method: Method::GET,
-            path: "/api/packages/",
-            headers: &[],
-            body: None,
-            setup: None,
+            references: vec![
+                Reference::get("serialise", "/page"),
+                Reference::get("pre-serialised", "/page-static"),
+            ],
+            ..Scenario::new("packages", "/api/packages/")
         },
         Scenario {
-            name: "package-detail",
-            method: Method::GET,
-            path: "/api/packages/1/",
-            headers: &[],
-            body: None,
             setup: Some(|ctx| Box::pin(first_package(ctx))),
+            ..Scenario::new("package-detail", "/api/packages/1/")
         },
         Scenario {
-            name: "me",
-            method: Method::GET,
-            path: "/api/auth/me/",
-            headers: &[],
-            body: None,
+            setup: Some(|ctx| Box::pin(first_package(ctx))),
+            env: &[("CACHE_ENABLED", "false")],
+            references: vec![Reference::get("one-row select", "/row/{id}")],
+            ..Scenario::new("package-detail-uncached", "/api/packages/1/")
+        },
+        Scenario {
             setup: Some(|ctx| Box::pin(bench_user_token(ctx))),
+            references: vec![Reference::get("jwt+select", "/me")],
+            ..Scenario::new("me", "/api/auth/me/")
         },
         Scenario {
-            name: "login",
+            setup: Some(|ctx| Box::pin(bench_user_token(ctx))),
+            redis: true,
+            references: vec![Reference::get("jwt+redis GET", "/me-redis")],
+            ..Scenario::new("me-redis", "/api/auth/me/")
+        },
+        Scenario {
             method: Method::POST,
-            path: "/api/auth/login/",
             headers: &[("content-type", "application/json")],
             body: Some(BENCH_LOGIN),
             setup: Some(|ctx| Box::pin(bench_user_exists(ctx))),
+            references: vec![Reference {
+                label: "argon2 login",
+                method: Method::POST,
+                path: "/login",
+                body: Some(BENCH_LOGIN),
+            }],
+            ..Scenario::new("login", "/api/auth/login/")
         },
     ]
 }
@@ -153,6 +196,7 @@ async fn first_package(ctx: SetupCtx) -> Result<Prepared> {
         .context("no package to read (seed-demo loads some)")?;
     Ok(Prepared {
         path: Some(format!("/api/packages/{id}/")),
+        id: Some(id),
         ..Default::default()
     })
 }
@@ -238,6 +282,9 @@ impl SetupCtx {
 
 /// A scenario after setup: everything needed to build each request.
 struct Target {
+    /// `app` or the reference's label.
+    label: String,
+    addr: SocketAddr,
     method: Method,
     path: String,
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -245,31 +292,41 @@ struct Target {
 }
 
 impl Target {
-    fn new(scenario: &Scenario, prepared: Prepared, addr: SocketAddr) -> Result<Self> {
-        let mut headers = vec![(HOST, host_value(addr)?)];
-        let pairs = scenario
-            .headers
-            .iter()
-            .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
-            .chain(prepared.headers);
-        for (name, value) in pairs {
-            let name = HeaderName::try_from(name.as_str())
-                .with_context(|| format!("header name {name:?}"))?;
-            let value = HeaderValue::try_from(value.as_str())
-                .with_context(|| format!("header value for {name}"))?;
-            headers.retain(|(n, _)| *n != name);
-            headers.push((name, value));
-        }
-        let body = match (prepared.body, scenario.body) {
-            (Some(body), _) => Bytes::from(body),
+    fn new(scenario: &Scenario, prepared: &Prepared, addr: SocketAddr) -> Result<Self> {
+        let body = match (&prepared.body, scenario.body) {
+            (Some(body), _) => Bytes::from(body.clone()),
             (None, Some(body)) => Bytes::from_static(body.as_bytes()),
             (None, None) => Bytes::new(),
         };
         Ok(Self {
+            label: "app".into(),
+            addr,
             method: scenario.method.clone(),
-            path: prepared.path.unwrap_or_else(|| scenario.path.to_string()),
-            headers,
+            path: prepared
+                .path
+                .clone()
+                .unwrap_or_else(|| scenario.path.to_string()),
+            headers: request_headers(scenario.headers, prepared, addr)?,
             body,
+        })
+    }
+
+    fn reference(
+        reference: &Reference,
+        scenario: &Scenario,
+        prepared: &Prepared,
+        addr: SocketAddr,
+    ) -> Result<Self> {
+        let id = prepared.id.map(|id| id.to_string()).unwrap_or_default();
+        Ok(Self {
+            label: format!("ref: {}", reference.label),
+            addr,
+            method: reference.method.clone(),
+            path: reference.path.replace("{id}", &id),
+            headers: request_headers(scenario.headers, prepared, addr)?,
+            body: reference
+                .body
+                .map_or_else(Bytes::new, |b| Bytes::from_static(b.as_bytes())),
         })
     }
 
@@ -284,6 +341,28 @@ impl Target {
             .body(Full::new(self.body.clone()))
             .context("building the request")
     }
+}
+
+/// `Host`, the scenario's static headers and the setup's (later ones replace earlier ones).
+fn request_headers(
+    fixed: &[(&str, &str)],
+    prepared: &Prepared,
+    addr: SocketAddr,
+) -> Result<Vec<(HeaderName, HeaderValue)>> {
+    let mut headers = vec![(HOST, host_value(addr)?)];
+    let pairs = fixed
+        .iter()
+        .map(|(n, v)| ((*n).to_string(), (*v).to_string()))
+        .chain(prepared.headers.iter().cloned());
+    for (name, value) in pairs {
+        let name =
+            HeaderName::try_from(name.as_str()).with_context(|| format!("header name {name:?}"))?;
+        let value = HeaderValue::try_from(value.as_str())
+            .with_context(|| format!("header value for {name}"))?;
+        headers.retain(|(n, _)| *n != name);
+        headers.push((name, value));
+    }
+    Ok(headers)
 }
 
 fn host_value(addr: SocketAddr) -> Result<HeaderValue> {
@@ -307,6 +386,7 @@ async fn connect(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
 
 struct Settings {
     connections: usize,
+    rounds: usize,
     seconds: f64,
     warmup: f64,
     filter: Option<Vec<String>>,
@@ -335,7 +415,8 @@ impl Settings {
     fn from_env() -> Self {
         Self {
             connections: env_number("BENCH_CONNECTIONS", 64usize).max(1),
-            seconds: env_number("BENCH_SECONDS", 10.0f64).max(0.1),
+            rounds: env_number("BENCH_ROUNDS", 3usize).max(1),
+            seconds: env_number("BENCH_SECONDS", 3.0f64).max(0.1),
             warmup: env_number("BENCH_WARMUP_SECONDS", 1.0f64).max(0.0),
             filter: env_nonempty("BENCH_SCENARIOS").map(|v| {
                 v.split(',')
@@ -458,21 +539,18 @@ fn free_port() -> Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// Spawns the server and waits for the first `200` from `GET /health/`; returns it and the time
-/// from spawn to that answer.
-async fn start_server(
-    binary: &Path,
+/// The server's environment for a scenario: the defaults, `BENCH_DATABASE_URL` (else a SQLite
+/// file in `dir`), `REDIS_URL` for the scenarios that need it, the scenario's own variables, then
+/// `BENCH_ENV_*`.
+fn app_env(
     settings: &Settings,
-) -> Result<(Server, Duration, Vec<String>)> {
-    let dir = tempfile::Builder::new()
-        .prefix("electioncart-bench-")
-        .tempdir()
-        .context("creating a temp dir")?;
-    let port = free_port()?;
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    scenario: &Scenario,
+    dir: &Path,
+    port: u16,
+) -> Vec<(String, String)> {
     let database_url = match &settings.database_url {
         Some(url) => url.clone(),
-        None => format!("sqlite://{}/bench.db", dir.path().display()),
+        None => format!("sqlite://{}/bench.db", dir.display()),
     };
     let mut env: Vec<(String, String)> = vec![
         ("DATABASE_URL".into(), database_url),
@@ -485,15 +563,62 @@ async fn start_server(
         // The login scenario measures hashing throughput, not the 5/min limit.
         ("RATE_LIMIT_ENABLED".into(), "false".into()),
     ];
-    if let Some(redis) = &settings.redis_url {
+    if scenario.redis
+        && let Some(redis) = &settings.redis_url
+    {
         env.push(("REDIS_URL".into(), redis.clone()));
     }
-    for (key, value) in std::env::vars() {
-        if let Some(name) = key.strip_prefix("BENCH_ENV_").filter(|n| !n.is_empty()) {
-            env.retain(|(k, _)| k != name);
-            env.push((name.to_string(), value));
-        }
+    let overrides = scenario
+        .env
+        .iter()
+        .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+        .chain(std::env::vars().filter_map(|(key, value)| {
+            key.strip_prefix("BENCH_ENV_")
+                .filter(|n| !n.is_empty())
+                .map(|n| (n.to_string(), value.clone()))
+        }));
+    for (name, value) in overrides {
+        env.retain(|(k, _)| *k != name);
+        env.push((name, value));
     }
+    env
+}
+
+/// The reference server's environment: the app server's database, Redis, secret and pool size.
+fn reference_env(app: &Server, port: u16, page: Option<&Path>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = app
+        .env
+        .iter()
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "DATABASE_URL" | "REDIS_URL" | "DJANGO_SECRET_KEY" | "DB_MAX_CONNECTIONS"
+            )
+        })
+        .cloned()
+        .collect();
+    env.push((reference::ADDR_ENV.into(), format!("127.0.0.1:{port}")));
+    if let Some(page) = page {
+        env.push((reference::PAGE_ENV.into(), page.display().to_string()));
+    }
+    env
+}
+
+/// Spawns `binary` with the environment `make_env` builds (given the temp dir and a free port)
+/// and waits for the first `200` from `GET health`; returns it, the time from spawn to that
+/// answer, and the environment as printable text.
+async fn start_server(
+    binary: &Path,
+    health: &str,
+    make_env: impl FnOnce(&Path, u16) -> Vec<(String, String)>,
+) -> Result<(Server, Duration, Vec<String>)> {
+    let dir = tempfile::Builder::new()
+        .prefix("electioncart-bench-")
+        .tempdir()
+        .context("creating a temp dir")?;
+    let port = free_port()?;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let env = make_env(dir.path(), port);
     let shown: Vec<String> = env
         .iter()
         .map(|(k, v)| match k.as_str() {
@@ -536,14 +661,14 @@ async fn start_server(
     loop {
         let last = match timeout(
             Duration::from_millis(500),
-            ctx.request(Method::GET, "/health/", &[], None),
+            ctx.request(Method::GET, health, &[], None),
         )
         .await
         {
             Ok(Ok((StatusCode::OK, _))) => return Ok((server, spawned_at.elapsed(), shown)),
             Ok(Ok((status, body))) => format!("{status}: {}", String::from_utf8_lossy(&body)),
             Ok(Err(error)) => format!("{error:#}"),
-            Err(_) => "GET /health/ timed out".to_string(),
+            Err(_) => format!("GET {health} timed out"),
         };
         if let Some(status) = server.exited() {
             bail!(
@@ -553,7 +678,7 @@ async fn start_server(
         }
         if spawned_at.elapsed() > START_TIMEOUT {
             bail!(
-                "no 200 from GET /health/ within {START_TIMEOUT:?}; last: {last}\n--- server log ---\n{}",
+                "no 200 from GET {health} within {START_TIMEOUT:?}; last: {last}\n--- server log ---\n{}",
                 server.log_tail()
             );
         }
@@ -714,8 +839,39 @@ async fn connection_loop(
     stats
 }
 
+/// One measured window against one server.
+#[derive(Default)]
+struct Sample {
+    ok: u64,
+    errors: u64,
+    latencies_us: Vec<u32>,
+    seconds: f64,
+    cpu_ticks: Option<u64>,
+    rss_peak: u64,
+    first_error: Option<String>,
+}
+
+impl Sample {
+    fn add(&mut self, other: Sample) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.latencies_us.extend(other.latencies_us);
+        self.seconds += other.seconds;
+        self.cpu_ticks = match (self.cpu_ticks, other.cpu_ticks) {
+            (Some(a), Some(b)) => Some(a + b),
+            (None, b) if self.ok + self.errors == other.ok + other.errors => b,
+            _ => None,
+        };
+        self.rss_peak = self.rss_peak.max(other.rss_peak);
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+    }
+}
+
 struct Row {
     name: String,
+    server: String,
     connections: usize,
     requests_per_s: f64,
     p50_ms: f64,
@@ -725,8 +881,66 @@ struct Row {
     rss_idle: u64,
     rss_peak: u64,
     server_cpu_us: Option<f64>,
-    bench_cpu_us: Option<f64>,
+    /// The scenario's app row ÷ this reference row (requests/s), on reference rows.
+    ratio: Option<f64>,
     note: Option<String>,
+}
+
+impl Row {
+    fn from_sample(
+        name: &str,
+        server: &str,
+        sample: Sample,
+        rss_idle: u64,
+        settings: &Settings,
+        tick_us: f64,
+    ) -> Self {
+        let mut latencies = sample.latencies_us;
+        latencies.sort_unstable();
+        let requests = sample.ok + sample.errors;
+        Row {
+            name: name.to_string(),
+            server: server.to_string(),
+            connections: settings.connections,
+            requests_per_s: if sample.seconds > 0.0 {
+                sample.ok as f64 / sample.seconds
+            } else {
+                0.0
+            },
+            p50_ms: percentile_ms(&latencies, 0.50),
+            p99_ms: percentile_ms(&latencies, 0.99),
+            max_ms: latencies
+                .last()
+                .map_or(f64::NAN, |&m| f64::from(m) / 1000.0),
+            errors: sample.errors,
+            rss_idle,
+            rss_peak: sample.rss_peak.max(rss_idle),
+            server_cpu_us: sample
+                .cpu_ticks
+                .filter(|_| requests > 0)
+                .map(|t| t as f64 * tick_us / requests as f64),
+            ratio: None,
+            note: sample.first_error,
+        }
+    }
+
+    fn failed(name: &str, server: &str, note: String, settings: &Settings) -> Self {
+        Row {
+            name: name.to_string(),
+            server: server.to_string(),
+            connections: settings.connections,
+            requests_per_s: 0.0,
+            p50_ms: f64::NAN,
+            p99_ms: f64::NAN,
+            max_ms: f64::NAN,
+            errors: 0,
+            rss_idle: 0,
+            rss_peak: 0,
+            server_cpu_us: None,
+            ratio: None,
+            note: Some(note),
+        }
+    }
 }
 
 /// Nearest-rank percentile of a sorted slice, in milliseconds.
@@ -738,41 +952,10 @@ fn percentile_ms(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[rank - 1]) / 1000.0
 }
 
-async fn run_scenario(
-    scenario: &Scenario,
-    server: &Server,
-    settings: &Settings,
-    tick_us: f64,
-) -> Row {
-    let pid = server.pid().to_string();
-    let rss_idle = rss_bytes(&pid).unwrap_or(0);
-    let mut row = Row {
-        name: scenario.name.to_string(),
-        connections: settings.connections,
-        requests_per_s: 0.0,
-        p50_ms: f64::NAN,
-        p99_ms: f64::NAN,
-        max_ms: f64::NAN,
-        errors: 0,
-        rss_idle,
-        rss_peak: rss_idle,
-        server_cpu_us: None,
-        bench_cpu_us: None,
-        note: None,
-    };
-
-    let prepared = match scenario.setup {
-        None => Ok(Prepared::default()),
-        Some(setup) => setup(SetupCtx { addr: server.addr }).await,
-    };
-    let target = match prepared.and_then(|p| Target::new(scenario, p, server.addr)) {
-        Ok(t) => Arc::new(t),
-        Err(error) => {
-            row.note = Some(format!("setup failed: {error:#}"));
-            return row;
-        }
-    };
-
+/// One measured window (after a warm-up) of `settings.connections` connections against `target`,
+/// whose server process is `pid`.
+async fn run_load(target: &Arc<Target>, pid: u32, settings: &Settings) -> Sample {
+    let pid = pid.to_string();
     let sampler = RssSampler::start(pid.clone());
     let warm_end = Instant::now() + Duration::from_secs_f64(settings.warmup);
     let measured = Duration::from_secs_f64(settings.seconds);
@@ -780,8 +963,8 @@ async fn run_scenario(
     let workers: Vec<_> = (0..settings.connections)
         .map(|_| {
             tokio::spawn(connection_loop(
-                server.addr,
-                Arc::clone(&target),
+                target.addr,
+                Arc::clone(target),
                 warm_end,
                 deadline,
             ))
@@ -789,49 +972,38 @@ async fn run_scenario(
         .collect();
 
     sleep_until(warm_end).await;
-    let server_cpu0 = cpu_ticks(&pid);
-    let bench_cpu0 = cpu_ticks("self");
+    let cpu0 = cpu_ticks(&pid);
     sleep_until(deadline).await;
-    let server_cpu1 = cpu_ticks(&pid);
-    let bench_cpu1 = cpu_ticks("self");
+    let cpu1 = cpu_ticks(&pid);
 
-    let mut latencies = Vec::new();
-    let mut ok = 0;
+    let mut sample = Sample {
+        seconds: measured.as_secs_f64(),
+        cpu_ticks: match (cpu0, cpu1) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+            _ => None,
+        },
+        ..Sample::default()
+    };
     for worker in workers {
         match worker.await {
             Ok(stats) => {
-                ok += stats.ok;
-                row.errors += stats.errors;
-                latencies.extend(stats.latencies_us);
-                if row.note.is_none() {
-                    row.note = stats.first_error;
+                sample.ok += stats.ok;
+                sample.errors += stats.errors;
+                sample.latencies_us.extend(stats.latencies_us);
+                if sample.first_error.is_none() {
+                    sample.first_error = stats.first_error;
                 }
             }
             Err(error) => {
-                row.errors += 1;
-                row.note.get_or_insert_with(|| format!("worker: {error}"));
+                sample.errors += 1;
+                sample
+                    .first_error
+                    .get_or_insert_with(|| format!("worker: {error}"));
             }
         }
     }
-    row.rss_peak = sampler.finish().max(rss_idle);
-
-    latencies.sort_unstable();
-    row.requests_per_s = ok as f64 / measured.as_secs_f64();
-    row.p50_ms = percentile_ms(&latencies, 0.50);
-    row.p99_ms = percentile_ms(&latencies, 0.99);
-    row.max_ms = latencies
-        .last()
-        .map_or(f64::NAN, |&m| f64::from(m) / 1000.0);
-    let requests = ok + row.errors;
-    let per_request = |before: Option<u64>, after: Option<u64>| match (before, after) {
-        (Some(b), Some(a)) if requests > 0 => {
-            Some(a.saturating_sub(b) as f64 * tick_us / requests as f64)
-        }
-        _ => None,
-    };
-    row.server_cpu_us = per_request(server_cpu0, server_cpu1);
-    row.bench_cpu_us = per_request(bench_cpu0, bench_cpu1);
-    row
+    sample.rss_peak = sampler.finish();
+    sample
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -856,38 +1028,27 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "| {:<10} | {:>5} | {:>9} | {:>6} | {:>6} | {:>7} | {:>6} | {:>11} | {:>11} | {:>17} | {:>16} |",
+        "| {:<23} | {:<20} | {:>9} | {:>6} | {:>6} | {:>7} | {:>6} | {:>8} | {:>8} | {:>11} | {:>7} |",
         "scenario",
-        "conns",
+        "server",
         "req/s",
         "p50 ms",
         "p99 ms",
         "max ms",
         "errors",
-        "RSS idle MB",
-        "RSS peak MB",
-        "server CPU µs/req",
-        "bench CPU µs/req"
+        "RSS idle",
+        "RSS peak",
+        "CPU µs/req",
+        "ratio"
     );
-    println!(
-        "|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|",
-        "-".repeat(12),
-        "-".repeat(7),
-        "-".repeat(11),
-        "-".repeat(8),
-        "-".repeat(8),
-        "-".repeat(9),
-        "-".repeat(8),
-        "-".repeat(13),
-        "-".repeat(13),
-        "-".repeat(19),
-        "-".repeat(18)
-    );
+    let widths = [23, 20, 9, 6, 6, 7, 6, 8, 8, 11, 7];
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
+    println!("|{}|", rule.join("|"));
     for r in rows {
         println!(
-            "| {:<10} | {:>5} | {:>9.0} | {:>6} | {:>6} | {:>7} | {:>6} | {:>11.1} | {:>11.1} | {:>17} | {:>16} |",
+            "| {:<23} | {:<20} | {:>9.0} | {:>6} | {:>6} | {:>7} | {:>6} | {:>8.1} | {:>8.1} | {:>11} | {:>7} |",
             r.name,
-            r.connections,
+            r.server,
             r.requests_per_s,
             fmt_ms(r.p50_ms),
             fmt_ms(r.p99_ms),
@@ -896,12 +1057,16 @@ fn print_table(rows: &[Row]) {
             mb(r.rss_idle),
             mb(r.rss_peak),
             fmt_opt(r.server_cpu_us),
-            fmt_opt(r.bench_cpu_us),
+            r.ratio.map_or_else(|| "-".into(), |v| format!("{v:.2}×")),
         );
     }
+    println!(
+        "(RSS in MB; ratio = the app's req/s ÷ this reference's, same run, rounds alternating; {} connections each)",
+        rows.first().map_or(0, |r| r.connections)
+    );
     for r in rows {
         if let Some(note) = &r.note {
-            println!("  {}: {note}", r.name);
+            println!("  {} / {}: {note}", r.name, r.server);
         }
     }
 }
@@ -987,7 +1152,12 @@ fn print_command(settings: &Settings) {
 // ---------------------------------------------------------------------------------------------
 
 async fn run(settings: Settings) -> Result<()> {
-    let binary = Path::new(env!("CARGO_BIN_EXE_electioncart"));
+    // `BENCH_SERVER_BINARY` measures another build (e.g. the previous commit's) with this harness.
+    let binary = env_nonempty("BENCH_SERVER_BINARY").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_electioncart")),
+        PathBuf::from,
+    );
+    let binary = binary.as_path();
     print_command(&settings);
     print_binaries(binary);
 
@@ -1008,59 +1178,168 @@ async fn run(settings: Settings) -> Result<()> {
 
     let (ticks, tick_source) = clock_ticks_per_second();
     let tick_us = 1_000_000.0 / ticks as f64;
-
-    let (mut server, first_200, server_env) = start_server(binary, &settings)
-        .await
-        .context("the server failed to start")?;
     println!(
-        "server: {} {}",
-        server_env.join(" "),
-        shell_quote(&binary.display().to_string())
-    );
-    let pid = server.pid().to_string();
-    let idle = rss_bytes(&pid).unwrap_or(0);
-    seed_demo(binary, &server).context("seeding the demo catalog")?;
-    println!(
-        "backend: {} | start to first 200: {:.1} ms | RSS idle after start: {:.1} MB | listening on {}",
-        settings.backend(),
-        first_200.as_secs_f64() * 1000.0,
-        mb(idle),
-        server.addr
-    );
-    println!(
-        "CPU: utime+stime from /proc/<pid>/stat over the measured window, {ticks} ticks/s ({tick_source}); \
+        "CPU: utime+stime from /proc/<pid>/stat over the measured windows, {ticks} ticks/s ({tick_source}); \
          µs/req = CPU time / (ok + error) responses"
     );
-    println!();
+    println!(
+        "rounds: {} per server and scenario, {} s each after {} s of warm-up, servers alternating",
+        settings.rounds, settings.seconds, settings.warmup
+    );
 
     let mut rows = Vec::new();
+    let mut notes = Vec::new();
     for scenario in selected {
-        let row = run_scenario(scenario, &server, &settings, tick_us).await;
-        rows.push(row);
-        if let Some(status) = server.exited() {
-            println!(
-                "load: the server exited ({status}) during {}:\n{}",
+        if scenario.redis && settings.redis_url.is_none() {
+            notes.push(format!("{}: skipped (set BENCH_REDIS_URL)", scenario.name));
+            continue;
+        }
+        match run_scenario(binary, scenario, &settings, tick_us, &mut notes).await {
+            Ok(mut scenario_rows) => rows.append(&mut scenario_rows),
+            Err(error) => rows.push(Row::failed(
                 scenario.name,
-                server.log_tail()
-            );
-            break;
+                "app",
+                format!("{error:#}"),
+                &settings,
+            )),
         }
     }
+    println!();
     print_table(&rows);
-    print_cache_stats(&server).await;
-    server.stop();
+    for note in notes {
+        println!("{note}");
+    }
     Ok(())
 }
 
+/// One scenario: its own server (fresh state, the scenario's environment) and reference server,
+/// `settings.rounds` rounds alternating between them.
+async fn run_scenario(
+    binary: &Path,
+    scenario: &Scenario,
+    settings: &Settings,
+    tick_us: f64,
+    notes: &mut Vec<String>,
+) -> Result<Vec<Row>> {
+    let (mut app, first_200, app_env_shown) = start_server(binary, "/health/", |dir, port| {
+        app_env(settings, scenario, dir, port)
+    })
+    .await
+    .context("the server failed to start")?;
+    let app_idle = rss_bytes(&app.pid().to_string()).unwrap_or(0);
+    seed_demo(binary, &app).context("seeding the demo catalog")?;
+    notes.push(format!(
+        "{}: server {} | start to first 200: {:.1} ms | RSS after start: {:.1} MB",
+        scenario.name,
+        app_env_shown.join(" "),
+        first_200.as_secs_f64() * 1000.0,
+        mb(app_idle)
+    ));
+
+    let ctx = SetupCtx { addr: app.addr };
+    let prepared = match scenario.setup {
+        None => Prepared::default(),
+        Some(setup) => setup(ctx).await.context("setup")?,
+    };
+    let mut targets = vec![Arc::new(Target::new(scenario, &prepared, app.addr)?)];
+
+    let mut reference = None;
+    if !scenario.references.is_empty() {
+        // The page the reference serialises is the server's own first catalog page.
+        let page = if scenario
+            .references
+            .iter()
+            .any(|r| r.path.starts_with("/page"))
+        {
+            let (status, body) = ctx
+                .request(Method::GET, "/api/packages/", &[], None)
+                .await?;
+            anyhow::ensure!(status.is_success(), "the package list answered {status}");
+            let path = app.dir.path().join("page.json");
+            fs::write(&path, &body)?;
+            Some(path)
+        } else {
+            None
+        };
+        let bench = std::env::current_exe().context("the bench binary's path")?;
+        let (server, _, _) = start_server(&bench, "/plain", |_, port| {
+            reference_env(&app, port, page.as_deref())
+        })
+        .await
+        .context("the reference server failed to start")?;
+        for r in &scenario.references {
+            targets.push(Arc::new(Target::reference(
+                r,
+                scenario,
+                &prepared,
+                server.addr,
+            )?));
+        }
+        reference = Some(server);
+    }
+    let (app_addr, app_pid) = (app.addr, app.pid());
+    let reference_pid = reference.as_ref().map_or(0, Server::pid);
+    let pid_of = |target: &Target| {
+        if target.addr == app_addr {
+            app_pid
+        } else {
+            reference_pid
+        }
+    };
+    let idle: Vec<u64> = targets
+        .iter()
+        .map(|t| rss_bytes(&pid_of(t).to_string()).unwrap_or(0))
+        .collect();
+
+    let mut samples: Vec<Sample> = targets.iter().map(|_| Sample::default()).collect();
+    for round in 0..settings.rounds {
+        // Alternate who goes first, so drift on a shared machine hits both sides alike.
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..targets.len()).collect()
+        } else {
+            (0..targets.len()).rev().collect()
+        };
+        for i in order {
+            let sample = run_load(&targets[i], pid_of(&targets[i]), settings).await;
+            samples[i].add(sample);
+        }
+        if let Some(status) = app.exited() {
+            anyhow::bail!("the server exited ({status}):\n{}", app.log_tail());
+        }
+    }
+
+    let mut rows: Vec<Row> = samples
+        .into_iter()
+        .zip(&targets)
+        .zip(idle)
+        .map(|((sample, target), idle)| {
+            Row::from_sample(
+                scenario.name,
+                &target.label,
+                sample,
+                idle,
+                settings,
+                tick_us,
+            )
+        })
+        .collect();
+    let app_rps = rows[0].requests_per_s;
+    for row in rows.iter_mut().skip(1) {
+        if row.requests_per_s > 0.0 {
+            row.ratio = Some(app_rps / row.requests_per_s);
+        }
+    }
+    if let Some(line) = cache_stats(&app).await {
+        notes.push(format!("{}: {line}", scenario.name));
+    }
+    Ok(rows)
+}
+
 /// The server's cache counters after the run (from `/health/`), with the hit rate.
-async fn print_cache_stats(server: &Server) {
+async fn cache_stats(server: &Server) -> Option<String> {
     let ctx = SetupCtx { addr: server.addr };
-    let Ok((_, body)) = ctx.request(Method::GET, "/health/", &[], None).await else {
-        return;
-    };
-    let Ok(health) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return;
-    };
+    let (_, body) = ctx.request(Method::GET, "/health/", &[], None).await.ok()?;
+    let health = serde_json::from_slice::<serde_json::Value>(&body).ok()?;
     let cache = &health["cache"];
     let hits = cache["hits"].as_u64().unwrap_or(0);
     let misses = cache["misses"].as_u64().unwrap_or(0);
@@ -1069,10 +1348,10 @@ async fn print_cache_stats(server: &Server) {
     } else {
         0.0
     };
-    println!(
-        "cache: tier={} enabled={} hits={hits} misses={misses} hit rate={rate:.2}% (includes the health probes' own lookups, if any)",
+    Some(format!(
+        "cache: tier={} enabled={} hits={hits} misses={misses} hit rate={rate:.2}%",
         cache["tier"], cache["enabled"]
-    );
+    ))
 }
 
 /// Loads the demo catalog (3 packages, 4 campaigns) into the server's database with the same binary.
@@ -1100,6 +1379,9 @@ fn seed_demo(binary: &Path, server: &Server) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    if std::env::var_os(reference::ADDR_ENV).is_some() {
+        return reference::main();
+    }
     let settings = Settings::from_env();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
