@@ -15,7 +15,8 @@ fn main() -> ExitCode {
     electioncart::crypto::install_tls_provider();
     // Sentry first, before the runtime (its guard flushes on drop at exit).
     let _sentry = telemetry::init_sentry(&config);
-    telemetry::init_tracing(&config);
+    // Flushes the queued log lines when `main` returns.
+    let _log_writer = telemetry::init_tracing(&config);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -57,7 +57,20 @@ pub fn init_sentry(config: &Config) -> Option<sentry::ClientInitGuard> {
 }
 
 /// Installs the global subscriber. `RUST_LOG` overrides the default filter.
-pub fn init_tracing(config: &Config) {
+///
+/// Lines are formatted on the calling thread and written by a worker thread (`tracing-appender`),
+/// in batches through one buffer, so a request never waits on a `write(2)` to stdout. The queue
+/// is lossless: when it is full (128k lines behind), callers wait rather than lose lines. Keep the
+/// returned guard alive until the process exits: dropping it flushes what is queued.
+#[must_use = "dropping the guard stops the log writer"]
+pub fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-writer")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,memory_serve=warn"));
     // Errors become Sentry events; info and warnings become breadcrumbs. Nothing else is sent.
@@ -77,6 +90,7 @@ pub fn init_tracing(config: &Config) {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
                     .json()
                     .flatten_event(true)
                     .with_current_span(true)
@@ -84,10 +98,15 @@ pub fn init_tracing(config: &Config) {
             )
             .try_init(),
         LogFormat::Pretty => registry
-            .with(tracing_subscriber::fmt::layer().compact())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(writer)
+                    .compact(),
+            )
             .try_init(),
     };
     if let Err(error) = result {
         eprintln!("tracing was already initialised: {error}");
     }
+    guard
 }
