@@ -108,11 +108,18 @@ impl Db {
     ) -> Result<Self, DbError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url).map_err(DbError::Connect)?;
+            // No liveness ping per checkout (`test_before_acquire` costs a round trip on every
+            // query); instead connections idle for 5 minutes are closed, none lives longer than
+            // 30 (server restarts, fail-overs and proxies' idle cuts don't leave dead ones for
+            // long), and a query on a connection that did die fails once and the connection is
+            // dropped, not returned.
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .min_connections(0)
                 .acquire_timeout(acquire_timeout)
+                .test_before_acquire(false)
                 .idle_timeout(Duration::from_secs(300))
+                .max_lifetime(Duration::from_secs(1800))
                 .connect_with(options)
                 .await
                 .map_err(DbError::Connect)?;
@@ -141,6 +148,7 @@ impl Db {
             let write = loop {
                 match SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .acquire_timeout(acquire_timeout)
                     .connect_with(options.clone())
                     .await
@@ -155,6 +163,7 @@ impl Db {
             };
             let read = SqlitePoolOptions::new()
                 .max_connections(max_connections.max(2))
+                .test_before_acquire(false)
                 .acquire_timeout(acquire_timeout)
                 .connect_with(options)
                 .await
