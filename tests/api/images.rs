@@ -1205,3 +1205,71 @@ async fn query_tokens_never_reach_the_logs() {
         "a query token reached the logs: {text}"
     );
 }
+
+/// The public detail comes from one statement (a union of product, items and images); the list
+/// renders from three batched selects. Both must give the same shape: items in order, images
+/// primary first then by order then newest, on both databases, for both product types.
+#[tokio::test]
+async fn one_statement_detail_equals_the_list_entry() {
+    for backend in backends() {
+        let (app, _media) = app_with_media(backend).await;
+        let admin = catalog::admin(&app).await;
+        let r = catalog::create_package(
+            &app,
+            &admin,
+            json!({"name": "Union", "price": "18500.50", "description": "d",
+                   "features": ["a", "b"], "deliverables": ["x"],
+                   "items": [{"name": "Posters", "quantity": 100}, {"name": "Banners", "quantity": 3}]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.text());
+        let package = r.json()["id"].as_i64().expect("id");
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            ids.push(upload_png(&app, &admin, package).await["id"].clone());
+        }
+        let r = app
+            .request(authed(
+                Request::patch(format!(
+                    "/api/admin/products/images/{}/set-primary/",
+                    ids[1]
+                ))
+                .body(Body::empty())
+                .expect("request"),
+                &admin.token,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+        let listed = app.get("/api/packages/").await.json()["results"][0].clone();
+        let detail = app.get(&format!("/api/packages/{package}/")).await.json();
+        assert_eq!(detail, listed, "{backend:?}");
+        assert_eq!(detail["items"].as_array().map(Vec::len), Some(2));
+        assert_eq!(detail["items"][0]["name"], "Posters");
+        assert_eq!(detail["images"].as_array().map(Vec::len), Some(3));
+        assert_eq!(detail["images"][0]["id"], ids[1], "primary first");
+
+        let r = catalog::create_campaign(
+            &app,
+            &admin,
+            json!({"name": "Union C", "price": "99.00", "unit": "per day", "description": "d"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.text());
+        let campaign = r.json()["id"].as_i64().expect("id");
+        let data = png(20, 20);
+        let r = upload(
+            &app,
+            &admin.token,
+            &format!("campaign/{campaign}"),
+            &[image_part("c.png", "image/png", &data)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        let listed = app.get("/api/campaigns/").await.json()["results"][0].clone();
+        let detail = app.get(&format!("/api/campaigns/{campaign}/")).await.json();
+        assert_eq!(detail, listed, "{backend:?}");
+        assert_eq!(detail["images"].as_array().map(Vec::len), Some(1));
+        assert_eq!(detail["unit"], "per day");
+    }
+}

@@ -155,15 +155,7 @@ pub fn no_match(kind: ProductType) -> AppError {
 
 async fn detail(state: &AppState, kind: ProductType, id: i64, base: &str) -> AppResult<Response> {
     // Missing or inactive is cached too (as `null`), so probing ids costs no queries.
-    let compute = async {
-        let Some(row) = repo::get(&state.db, kind, id)
-            .await?
-            .filter(|r| r.is_active)
-        else {
-            return Ok::<_, AppError>(None);
-        };
-        Ok(Some(service::render_one(state, kind, &row, base).await?))
-    };
+    let compute = async { Ok::<_, AppError>(service::active_detail(state, kind, id, base).await?) };
     let body = cached(
         state,
         &cache_key(kind, &format!("detail:{id}"), base),

@@ -92,6 +92,203 @@ pub async fn get(db: &Db, kind: ProductType, id: i64) -> Result<Option<ProductRo
         .await)
 }
 
+/// Columns of the product part of [`get_detail`]'s union (the item and image columns follow).
+macro_rules! detail_product {
+    (package) => {
+        "SELECT 0 AS part, p.id, p.name, p.price_paise, CAST(NULL AS TEXT) AS unit, p.description, \
+         p.features, p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
+         u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
+         p.updated_at, "
+    };
+    (campaign) => {
+        "SELECT 0 AS part, p.id, p.name, p.price_paise, p.unit, p.description, \
+         p.features, p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
+         u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
+         p.updated_at, "
+    };
+}
+
+/// The product columns as typed NULLs (typed for PostgreSQL's union; SQLite ignores the types).
+macro_rules! no_product {
+    ($part:literal) => {
+        concat!(
+            "SELECT ",
+            $part,
+            ", CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
+             CAST(NULL AS TEXT), CAST(NULL AS JSONB), CAST(NULL AS JSONB), CAST(NULL AS BOOLEAN), \
+             CAST(NULL AS BOOLEAN), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
+             CAST(NULL AS TEXT), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ), "
+        )
+    };
+}
+
+macro_rules! no_item {
+    () => {
+        "CAST(NULL AS BIGINT) AS item_id, CAST(NULL AS TEXT) AS item_name, CAST(NULL AS INTEGER) AS item_quantity, "
+    };
+}
+macro_rules! no_image {
+    () => {
+        "CAST(NULL AS BIGINT) AS image_id, CAST(NULL AS TEXT) AS file_name, \
+     CAST(NULL AS TEXT) AS thumbnail_name, CAST(NULL AS TEXT) AS content_type, \
+     CAST(NULL AS BIGINT) AS size_bytes, CAST(NULL AS BOOLEAN) AS is_primary, \
+     CAST(NULL AS INTEGER) AS sort_order, CAST(NULL AS TEXT) AS alt_text, \
+     CAST(NULL AS TIMESTAMPTZ) AS uploaded_at "
+    };
+}
+macro_rules! image_columns {
+    () => {
+        "g.id, g.file_name, g.thumbnail_name, g.content_type, g.size_bytes, \
+     g.is_primary, g.sort_order, g.alt_text, g.uploaded_at "
+    };
+}
+macro_rules! detail_order {
+    () => {
+        " ORDER BY part, item_id, is_primary DESC, sort_order ASC, uploaded_at DESC, image_id DESC"
+    };
+}
+
+/// One row of [`get_detail`]'s union: `part` 0 is the product, 1 an item, 2 an image.
+#[derive(sqlx::FromRow)]
+struct DetailPart {
+    part: i32,
+    id: Option<i64>,
+    name: Option<String>,
+    price_paise: Option<i64>,
+    unit: Option<String>,
+    description: Option<String>,
+    features: Option<Json<Value>>,
+    deliverables: Option<Json<Value>>,
+    is_active: Option<bool>,
+    is_popular: Option<bool>,
+    popular_order: Option<i32>,
+    created_by: Option<i64>,
+    creator_first_name: Option<String>,
+    creator_last_name: Option<String>,
+    created_at: Option<time::OffsetDateTime>,
+    updated_at: Option<time::OffsetDateTime>,
+    item_id: Option<i64>,
+    item_name: Option<String>,
+    item_quantity: Option<i32>,
+    image_id: Option<i64>,
+    file_name: Option<String>,
+    thumbnail_name: Option<String>,
+    content_type: Option<String>,
+    size_bytes: Option<i64>,
+    is_primary: Option<bool>,
+    sort_order: Option<i32>,
+    alt_text: Option<String>,
+    uploaded_at: Option<time::OffsetDateTime>,
+}
+
+/// A product with its items and images, as [`get`], [`items_for`] and [`images_for`] give them.
+pub struct Detail {
+    pub row: ProductRow,
+    pub items: Vec<ItemRow>,
+    pub images: Vec<ImageRow>,
+}
+
+/// A product with its items (packages) and images in one statement, one round trip (a union of
+/// the three selects, each padded with typed NULLs): the uncached public detail.
+pub async fn get_detail(
+    db: &Db,
+    kind: ProductType,
+    id: i64,
+) -> Result<Option<Detail>, sqlx::Error> {
+    const PACKAGE: &str = concat!(
+        detail_product!(package),
+        no_item!(),
+        no_image!(),
+        "FROM packages p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1 UNION ALL ",
+        no_product!("1"),
+        "i.id, i.name, i.quantity, ",
+        no_image!(),
+        "FROM package_items i WHERE i.package_id = $1 UNION ALL ",
+        no_product!("2"),
+        no_item!(),
+        image_columns!(),
+        "FROM product_images g WHERE g.product_type = 'package' AND g.product_id = $1",
+        detail_order!()
+    );
+    const CAMPAIGN: &str = concat!(
+        detail_product!(campaign),
+        no_item!(),
+        no_image!(),
+        "FROM campaigns p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1 UNION ALL ",
+        no_product!("2"),
+        no_item!(),
+        image_columns!(),
+        "FROM product_images g WHERE g.product_type = 'campaign' AND g.product_id = $1",
+        detail_order!()
+    );
+    let sql = match kind {
+        ProductType::Package => PACKAGE,
+        ProductType::Campaign => CAMPAIGN,
+    };
+    let parts = db_read!(db, |pool| sqlx::query_as::<_, DetailPart>(sql)
+        .bind(id)
+        .fetch_all(pool)
+        .await)?;
+    assemble_detail(kind, parts)
+}
+
+fn assemble_detail(
+    kind: ProductType,
+    parts: Vec<DetailPart>,
+) -> Result<Option<Detail>, sqlx::Error> {
+    let missing = |column: &str| sqlx::Error::ColumnNotFound(column.to_string());
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next().filter(|p| p.part == 0) else {
+        return Ok(None);
+    };
+    let product_id = first.id.ok_or_else(|| missing("id"))?;
+    let row = ProductRow {
+        id: product_id,
+        name: first.name.ok_or_else(|| missing("name"))?,
+        price_paise: first.price_paise.ok_or_else(|| missing("price_paise"))?,
+        unit: first.unit,
+        description: first.description.ok_or_else(|| missing("description"))?,
+        features: first.features.ok_or_else(|| missing("features"))?,
+        deliverables: first.deliverables.ok_or_else(|| missing("deliverables"))?,
+        is_active: first.is_active.ok_or_else(|| missing("is_active"))?,
+        is_popular: first.is_popular.ok_or_else(|| missing("is_popular"))?,
+        popular_order: first
+            .popular_order
+            .ok_or_else(|| missing("popular_order"))?,
+        created_by: first.created_by,
+        creator_first_name: first.creator_first_name,
+        creator_last_name: first.creator_last_name,
+        created_at: first.created_at.ok_or_else(|| missing("created_at"))?,
+        updated_at: first.updated_at.ok_or_else(|| missing("updated_at"))?,
+    };
+    let mut items = Vec::new();
+    let mut images = Vec::new();
+    for part in parts {
+        match part.part {
+            1 => items.push(ItemRow {
+                id: part.item_id.ok_or_else(|| missing("item_id"))?,
+                package_id: product_id,
+                name: part.item_name.ok_or_else(|| missing("item_name"))?,
+                quantity: part.item_quantity.ok_or_else(|| missing("item_quantity"))?,
+            }),
+            _ => images.push(ImageRow {
+                id: part.image_id.ok_or_else(|| missing("image_id"))?,
+                product_type: kind.as_str().to_string(),
+                product_id,
+                file_name: part.file_name.ok_or_else(|| missing("file_name"))?,
+                thumbnail_name: part.thumbnail_name,
+                content_type: part.content_type.ok_or_else(|| missing("content_type"))?,
+                size_bytes: part.size_bytes.ok_or_else(|| missing("size_bytes"))?,
+                is_primary: part.is_primary.ok_or_else(|| missing("is_primary"))?,
+                sort_order: part.sort_order.ok_or_else(|| missing("sort_order"))?,
+                alt_text: part.alt_text.ok_or_else(|| missing("alt_text"))?,
+                uploaded_at: part.uploaded_at.ok_or_else(|| missing("uploaded_at"))?,
+            }),
+        }
+    }
+    Ok(Some(Detail { row, items, images }))
+}
+
 pub async fn exists(db: &Db, kind: ProductType, id: i64) -> Result<bool, sqlx::Error> {
     let sql = match kind {
         ProductType::Package => "SELECT COUNT(*) FROM packages WHERE id = $1",

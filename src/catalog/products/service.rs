@@ -50,6 +50,38 @@ pub async fn render(
         .collect())
 }
 
+/// The active product `id` in its read shape, from one statement ([`repo::get_detail`]); `None`
+/// when it is missing or inactive.
+pub async fn active_detail(
+    state: &AppState,
+    kind: ProductType,
+    id: i64,
+    base: &str,
+) -> Result<Option<ProductOut>, sqlx::Error> {
+    let Some(detail) = repo::get_detail(&state.db, kind, id).await? else {
+        return Ok(None);
+    };
+    if !detail.row.is_active {
+        return Ok(None);
+    }
+    let tz = state.config.tz_offset;
+    let items = detail
+        .items
+        .into_iter()
+        .map(|item| ItemOut {
+            id: item.id,
+            name: item.name,
+            quantity: item.quantity,
+        })
+        .collect();
+    let images = detail
+        .images
+        .iter()
+        .map(|image| ImageOut::new(image, base, tz))
+        .collect();
+    Ok(Some(ProductOut::new(kind, &detail.row, items, images, tz)))
+}
+
 pub async fn render_one(
     state: &AppState,
     kind: ProductType,
