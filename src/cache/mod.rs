@@ -76,6 +76,51 @@ const SWEEP_EVERY_TICKS: u64 = 60;
 /// having it: the SQLite cache-table read costs ~70 µs of CPU per catalog request, the L1 ~20 µs).
 const SHARED_DB_L1_TTL: Duration = Duration::from_secs(1);
 
+/// A rendered JSON text, cached and served as stored ([`Cache::get_or_compute_json`]).
+#[derive(Debug, Clone)]
+pub struct CachedJson(pub Arc<str>);
+
+impl CachedJson {
+    /// Renders `value` once.
+    pub fn render<T: Serialize + ?Sized>(value: &T) -> Result<Self, serde_json::Error> {
+        serde_json::to_string(value).map(|s| Self(s.into()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a value goes into the tiers (as JSON text) and comes back out.
+trait Stored: Sized {
+    fn from_stored(cache: &Cache, json: &Arc<str>) -> Option<Self>;
+    fn to_stored(&self) -> Result<Arc<str>, serde_json::Error>;
+}
+
+/// A typed value: serialised on the way in, parsed on the way out.
+struct Typed<T>(T);
+
+impl<T: Serialize + DeserializeOwned> Stored for Typed<T> {
+    fn from_stored(cache: &Cache, json: &Arc<str>) -> Option<Self> {
+        cache.decode::<T>(json).map(Typed)
+    }
+
+    fn to_stored(&self) -> Result<Arc<str>, serde_json::Error> {
+        serde_json::to_string(&self.0).map(Into::into)
+    }
+}
+
+/// Rendered JSON: the stored text itself (an `Arc` clone each way).
+impl Stored for CachedJson {
+    fn from_stored(_: &Cache, json: &Arc<str>) -> Option<Self> {
+        Some(Self(Arc::clone(json)))
+    }
+
+    fn to_stored(&self) -> Result<Arc<str>, serde_json::Error> {
+        Ok(Arc::clone(&self.0))
+    }
+}
+
 /// How one value is cached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheOptions {
@@ -287,6 +332,36 @@ impl Cache {
         T: Serialize + DeserializeOwned,
         Fut: Future<Output = Result<T, E>>,
     {
+        self.get_or_compute_stored(key, options, async { compute.await.map(Typed) })
+            .await
+            .map(|typed| typed.0)
+    }
+
+    /// A cached JSON text as stored (a rendered response body), computed on a miss: hits are
+    /// served without parsing or copying the text.
+    pub async fn get_or_compute_json<E, Fut>(
+        &self,
+        key: &str,
+        ttl: Duration,
+        compute: Fut,
+    ) -> Result<CachedJson, E>
+    where
+        Fut: Future<Output = Result<CachedJson, E>>,
+    {
+        self.get_or_compute_stored(key, CacheOptions::new(ttl), compute)
+            .await
+    }
+
+    async fn get_or_compute_stored<T, E, Fut>(
+        &self,
+        key: &str,
+        options: CacheOptions,
+        compute: Fut,
+    ) -> Result<T, E>
+    where
+        T: Stored,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let inner = &*self.inner;
         if !inner.enabled {
             return compute.await;
@@ -295,7 +370,7 @@ impl Cache {
         if self.l1_usable(&options)
             && let Some(json) = inner.l1.get(key).await
         {
-            if let Some(value) = self.decode::<T>(&json) {
+            if let Some(value) = T::from_stored(self, &json) {
                 bump(&inner.counters.hits);
                 bump(&inner.counters.l1_hits);
                 return Ok(value);
@@ -327,7 +402,7 @@ impl Cache {
                     });
                     return Ok(value);
                 }
-                if let Some(value) = self.decode::<T>(json) {
+                if let Some(value) = T::from_stored(self, json) {
                     bump(&inner.counters.hits);
                     bump(&inner.counters.coalesced);
                     return Ok(value);
@@ -361,14 +436,14 @@ impl Cache {
         computed: &mut bool,
     ) -> Result<Arc<str>, Lead<E>>
     where
-        T: Serialize + DeserializeOwned,
+        T: Stored,
         Fut: Future<Output = Result<T, E>>,
     {
         let inner = &*self.inner;
         let since = lock(&inner.recent).seq;
         let generation = inner.l1_generation.load(Ordering::Acquire);
         if let Some(json) = self.read_shared(key, options).await
-            && let Some(value) = self.decode::<T>(&json)
+            && let Some(value) = T::from_stored(self, &json)
         {
             *mine = Some(value);
             self.fill_l1(key, &json, options, since, generation).await;
@@ -376,8 +451,8 @@ impl Cache {
         }
         let value = compute.await.map_err(Lead::Failed)?;
         *computed = true;
-        let json: Arc<str> = match serde_json::to_string(&value) {
-            Ok(s) => s.into(),
+        let json: Arc<str> = match value.to_stored() {
+            Ok(s) => s,
             Err(error) => {
                 bump(&inner.counters.errors);
                 tracing::error!(%error, key, "cache: value cannot be serialized; not cached");

@@ -96,6 +96,27 @@ async fn conformance(cache: &Cache, tier: &str) {
     misses += 1;
     hits += 2;
 
+    // Rendered JSON comes back as the stored text, byte for byte (key order, spacing), without
+    // a second computation; and a typed read of the same key parses it.
+    let text = r#"{"b": 2,"a":[1, 2]}"#;
+    for _ in 0..2 {
+        let stored = cache
+            .get_or_compute_json(&k("rendered"), TTL, async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, Infallible>(electioncart::cache::CachedJson(text.into()))
+            })
+            .await
+            .expect("infallible");
+        assert_eq!(stored.as_str(), text, "{tier}");
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 2, "{tier}: rendered once");
+    assert_eq!(
+        cache.get::<Value>(&k("rendered")).await,
+        Some(json!({"a": [1, 2], "b": 2}))
+    );
+    misses += 1;
+    hits += 2;
+
     // An error is the caller's, and nothing is stored.
     let failed: Result<u32, &str> = cache
         .get_or_compute(&k("fails"), TTL, async { Err("boom") })

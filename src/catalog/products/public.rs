@@ -5,16 +5,17 @@ use std::future::Future;
 
 use axum::{
     Json,
+    body::Bytes,
     extract::State,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
+    cache::CachedJson,
     catalog::{
         model::{ImageOut, Kind, ProductOut, ProductType},
         products::{repo, service},
@@ -44,37 +45,45 @@ pub fn cache_key(kind: ProductType, what: &str, base: &str) -> String {
     format!("catalog:{}:{what}:{base}", kind.plural())
 }
 
-/// A rendered JSON body as cached: served as stored, never decoded and re-encoded.
-type Rendered = Box<RawValue>;
-
-fn render_json<T: Serialize>(value: &T) -> AppResult<Rendered> {
-    serde_json::value::to_raw_value(value)
+fn render_json<T: Serialize>(value: &T) -> AppResult<CachedJson> {
+    CachedJson::render(value)
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("rendering a catalog body")))
 }
 
-/// The cached body of `key`, computed (and rendered once) on a miss.
-async fn cached<T, F>(state: &AppState, key: &str, compute: F) -> AppResult<Rendered>
+/// The cached body of `key`, computed (and rendered once) on a miss; a hit is the stored text
+/// itself, never parsed.
+async fn cached<T, F>(state: &AppState, key: &str, compute: F) -> AppResult<CachedJson>
 where
     T: Serialize,
     F: Future<Output = AppResult<T>>,
 {
     state
         .cache
-        .get_or_compute(key, state.cache.default_ttl(), async {
+        .get_or_compute_json(key, state.cache.default_ttl(), async {
             render_json(&compute.await?)
         })
         .await
 }
 
-fn json_response(body: &RawValue) -> Response {
+/// The stored text as the body, shared with the cache (no copy).
+fn json_response(body: CachedJson) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        body.get().to_owned(),
+        Bytes::from_owner(SharedText(body.0)),
     )
         .into_response()
+}
+
+/// `Arc<str>` as the bytes of a response body.
+struct SharedText(std::sync::Arc<str>);
+
+impl AsRef<[u8]> for SharedText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 async fn list(
@@ -85,7 +94,7 @@ async fn list(
 ) -> AppResult<Response> {
     let key = cache_key(kind, &format!("list:{}", raw_page.unwrap_or("1")), base);
     let body = cached(state, &key, list_uncached(state, kind, base, raw_page)).await?;
-    Ok(json_response(&body))
+    Ok(json_response(body))
 }
 
 async fn list_uncached(
@@ -126,7 +135,7 @@ async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<R
         Ok::<_, AppError>(service::render(state, kind, &rows, base).await?)
     };
     let body = cached(state, &cache_key(kind, "popular", base), compute).await?;
-    Ok(json_response(&body))
+    Ok(json_response(body))
 }
 
 #[utoipa::path(get, path = "/packages/popular/", tag = "catalog", summary = "Popular packages (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
@@ -162,10 +171,10 @@ async fn detail(state: &AppState, kind: ProductType, id: i64, base: &str) -> App
         compute,
     )
     .await?;
-    if body.get() == "null" {
+    if body.as_str() == "null" {
         return Err(no_match(kind));
     }
-    Ok(json_response(&body))
+    Ok(json_response(body))
 }
 
 #[utoipa::path(get, path = "/packages/{id}/", tag = "catalog", summary = "An active package", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
