@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod logfmt;
 pub mod middleware;
 pub mod money;
 pub mod openapi;

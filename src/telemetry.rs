@@ -91,10 +91,8 @@ pub fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGu
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(writer)
-                    .json()
-                    .flatten_event(true)
-                    .with_current_span(true)
-                    .with_span_list(false),
+                    .event_format(crate::logfmt::JsonLine)
+                    .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new()),
             )
             .try_init(),
         LogFormat::Pretty => registry

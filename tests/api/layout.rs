@@ -25,7 +25,7 @@ const FEATURES: &[&str] = &[
 /// Platform modules that must not import any feature.
 const NO_FEATURES: &[&str] = &["state", "config", "error", "db", "cache", "validation"];
 /// Modules that import nothing from the rest of the crate.
-const LEAVES: &[&str] = &["config", "error", "money", "timefmt"];
+const LEAVES: &[&str] = &["config", "error", "logfmt", "money", "timefmt"];
 
 fn src_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
