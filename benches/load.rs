@@ -1335,6 +1335,9 @@ async fn run_scenario(
             )
         })
         .collect();
+    for row in &mut rows {
+        row.connections = scenario.connections.unwrap_or(settings.connections);
+    }
     let app_rps = rows[0].requests_per_s;
     for row in rows.iter_mut().skip(1) {
         if row.requests_per_s > 0.0 {
