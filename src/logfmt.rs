@@ -2,16 +2,20 @@
 //! JSON object per event, `{"timestamp","level",<the event's fields>,"target","span":{<the request
 //! span's fields>,"name"}}` — the shape of tracing-subscriber's JSON format with `flatten_event`
 //! and the current span. That format re-parses the span's stored JSON into a map and serialises it
-//! again for every line; here the span's fields, rendered once when the span opened, are copied in
-//! as text, and event fields are escaped as they are written (no per-line allocation).
+//! again for every line, and for every field recorded later (the route); here a span's fields are
+//! rendered once as `,"name":value` text ([`JsonSpanFields`]; a later field is appended), copied
+//! into each line as they are, and event fields are escaped as they are written (no per-line
+//! allocation).
 
 use std::fmt::{self, Write as _};
 
 use tracing::{
     Event, Subscriber,
     field::{Field, Visit},
+    span::Record,
 };
 use tracing_subscriber::{
+    field::RecordFields,
     fmt::{
         FmtContext, FormatEvent, FormatFields, FormattedFields,
         format::Writer,
@@ -20,9 +24,32 @@ use tracing_subscriber::{
     registry::LookupSpan,
 };
 
-/// The event format of the JSON log (use with `JsonFields` as the field formatter).
+/// The event format of the JSON log (with [`JsonSpanFields`] as the field formatter).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsonLine;
+
+/// Span fields as `,"name":value` pairs; a field recorded later is appended, nothing re-parsed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonSpanFields;
+
+impl<'w> FormatFields<'w> for JsonSpanFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
+        let mut visitor = Fields {
+            writer: &mut writer,
+            result: Ok(()),
+        };
+        fields.record(&mut visitor);
+        visitor.result
+    }
+
+    fn add_fields(
+        &self,
+        current: &'w mut FormattedFields<Self>,
+        fields: &Record<'_>,
+    ) -> fmt::Result {
+        self.format_fields(current.as_writer(), fields)
+    }
+}
 
 impl<S, N> FormatEvent<S, N> for JsonLine
 where
@@ -50,15 +77,12 @@ where
         if let Some(span) = ctx.lookup_current() {
             writer.write_str(",\"span\":{")?;
             let extensions = span.extensions();
-            // `JsonFields` stored the span's fields as one JSON object when it opened.
+            // `JsonSpanFields` stored them as `,"name":value` pairs.
             let stored = extensions
                 .get::<FormattedFields<N>>()
-                .map(|f| f.fields.as_str().trim())
-                .and_then(|f| f.strip_prefix('{'))
-                .and_then(|f| f.strip_suffix('}'))
-                .filter(|f| !f.trim().is_empty());
-            if let Some(inner) = stored {
-                writer.write_str(inner)?;
+                .and_then(|f| f.fields.strip_prefix(','));
+            if let Some(pairs) = stored {
+                writer.write_str(pairs)?;
                 writer.write_char(',')?;
             }
             writer.write_str("\"name\":")?;
@@ -172,9 +196,9 @@ impl<W: fmt::Write + ?Sized> fmt::Write for Escaped<'_, W> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use tracing_subscriber::{fmt::format::JsonFields, layer::SubscriberExt};
+    use tracing_subscriber::layer::SubscriberExt;
 
-    use super::JsonLine;
+    use super::{JsonLine, JsonSpanFields};
 
     #[derive(Clone, Default)]
     struct Buffer(Arc<Mutex<Vec<u8>>>);
@@ -196,7 +220,7 @@ mod tests {
         let subscriber = tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .event_format(JsonLine)
-                .fmt_fields(JsonFields::new())
+                .fmt_fields(JsonSpanFields)
                 .with_writer(move || writer.clone()),
         );
         tracing::subscriber::with_default(subscriber, || {
@@ -236,6 +260,14 @@ mod tests {
         assert_eq!(line["span"]["name"], "request");
         assert_eq!(line["span"]["method"], "GET");
         assert_eq!(line["span"]["path"], "/api/x\"\n/");
+        assert_eq!(
+            line["span"]["route"], "/api/{id}/",
+            "recorded after the span opened"
+        );
+        assert_eq!(
+            line["span"]["route"], "/api/{id}/",
+            "recorded after the span opened"
+        );
         let outside = &lines[1];
         assert_eq!(outside["level"], "WARN");
         assert_eq!(outside["detail"], "tab\there \u{1}");

@@ -92,7 +92,7 @@ pub fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGu
                 tracing_subscriber::fmt::layer()
                     .with_writer(writer)
                     .event_format(crate::logfmt::JsonLine)
-                    .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new()),
+                    .fmt_fields(crate::logfmt::JsonSpanFields),
             )
             .try_init(),
         LogFormat::Pretty => registry

@@ -34,6 +34,8 @@ const SECRET: &str = "blackbox-secret-key-that-is-long-enough-0123456789";
 
 /// A loopback-only HTTP client that never goes through a proxy.
 pub(crate) fn http_client() -> reqwest::Client {
+    // reqwest is built without a provider of its own; the server's (ring) is the process default.
+    electioncart::crypto::install_tls_provider();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(10))
@@ -512,6 +514,59 @@ async fn binary_serves_creates_sqlite_and_exits_zero_on_sigterm() {
     );
     let refused = TcpStream::connect(("127.0.0.1", server.port)).await;
     assert!(refused.is_err(), "still accepting after exit");
+}
+
+/// The production log format from the real binary: every stdout line is one JSON object; the
+/// access line carries the status, the route template and the request span's fields; and lines
+/// queued for the writer thread are all flushed when the process exits on SIGTERM.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_json_logs_are_one_object_per_line_and_flushed_at_exit() {
+    let mut server = ServerProcess::spawn(&[("LOG_FORMAT", "json"), ("RUST_LOG", "info")]).await;
+    let client = http_client();
+    let base = format!("http://127.0.0.1:{}", server.port);
+    for _ in 0..50 {
+        let r = client
+            .get(format!("{base}/api/packages/3/?token=secret-value"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), 404);
+    }
+    server.signal("TERM");
+    let status = wait_exit(&mut server.child.0, BOUND).expect("exits after SIGTERM");
+    assert!(status.success(), "{status}");
+
+    let stdout = log(server.dir.path(), "stdout.log");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "response" && l["span"]["path"] == "/api/packages/3/")
+        .collect();
+    assert_eq!(
+        access.len(),
+        50,
+        "every access line written before exit:\n{stdout}"
+    );
+    let line = access[0];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["status"], 404);
+    assert_eq!(line["route"], "/api/packages/{id}/");
+    assert_eq!(line["span"]["route"], "/api/packages/{id}/");
+    assert_eq!(line["span"]["method"], "GET");
+    assert_eq!(line["span"]["name"], "request");
+    assert_eq!(line["span"]["query"], "token=[redacted]");
+    assert!(
+        line["span"]["request_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 33)
+    );
+    assert!(
+        !stdout.contains("secret-value"),
+        "the token never reaches the log"
+    );
 }
 
 /// reliability.md E8: "a second SIGTERM or SIGINT forces exit". A connection that has sent half

@@ -106,6 +106,7 @@ fn redacted(name: &str, value: &str, path: &str) -> String {
 
 async fn transcript(app: &RunningApp, cases: &[Case]) -> String {
     // Redirects are part of what is compared, so they are not followed.
+    electioncart::crypto::install_tls_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
