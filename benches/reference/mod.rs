@@ -12,7 +12,7 @@
 //! | `GET /me` | HS256 JWT check + one-row select of the user |
 //! | `GET /me-redis` | HS256 JWT check + one Redis GET |
 //! | `GET /row/{id}` | one-row select of a package |
-//! | `POST /login` | JSON body, one-row select, Argon2id verify off the runtime, a new JWT |
+//! | `POST /login` | JSON body, one-row select, Argon2id verify off the runtime behind a semaphore of `max(1, cores − 1)` permits (DESIGN §10: one core always serves the rest), a new JWT |
 
 use std::{net::SocketAddr, process::ExitCode, str::FromStr, sync::Arc, time::Duration};
 
@@ -56,6 +56,7 @@ struct Shared {
     decoding: DecodingKey,
     encoding: EncodingKey,
     validation: Validation,
+    hashing: tokio::sync::Semaphore,
 }
 
 type AppState = Arc<Shared>;
@@ -171,6 +172,11 @@ async fn serve() -> anyhow::Result<()> {
         decoding: DecodingKey::from_secret(secret.as_bytes()),
         encoding: EncodingKey::from_secret(secret.as_bytes()),
         validation,
+        hashing: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map_or(1, |n| n.get().saturating_sub(1))
+                .max(1),
+        ),
     });
     fill_redis(&shared).await?;
     let app = Router::new()
@@ -342,6 +348,9 @@ async fn login(State(s): State<AppState>, Json(body): Json<LoginIn>) -> Response
         return fail(StatusCode::UNAUTHORIZED);
     };
     let password = body.password;
+    let Ok(_permit) = s.hashing.acquire().await else {
+        return fail(StatusCode::SERVICE_UNAVAILABLE);
+    };
     let verified = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored).is_ok_and(|hash| {
             Argon2::default()
