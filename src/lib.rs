@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 pub mod blocking;
 pub mod cache;
+pub mod cart;
 pub mod catalog;
 pub mod cli;
 pub mod config;

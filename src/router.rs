@@ -16,8 +16,8 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth, catalog, error::AppError, health, middleware, middleware::security_headers::is_api_path,
-    openapi, state::AppState, static_files,
+    auth, cart, catalog, error::AppError, health, middleware,
+    middleware::security_headers::is_api_path, openapi, state::AppState, static_files,
 };
 
 /// Every documented route: the platform's, then each feature's `router()`.
@@ -30,6 +30,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(openapi_json))
         .nest("/api/auth", auth::router())
         .nest("/api", catalog::router())
+        .merge(cart::router())
         .routes(routes!(health::cache_status))
         .merge(crate::uploads::media_router())
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod blackbox;
 mod cache;
+mod cart;
 mod catalog;
 mod cli;
 mod database;

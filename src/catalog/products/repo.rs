@@ -289,6 +289,29 @@ fn assemble_detail(
     Ok(Some(Detail { row, items, images }))
 }
 
+/// Products of a type by id (active or not), in no particular order; missing ids are absent.
+pub async fn get_many(
+    db: &Db,
+    kind: ProductType,
+    ids: &[i64],
+) -> Result<Vec<ProductRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const PACKAGES: Dialect =
+        sql_in_ids!(concat!(product_select!(package), "WHERE p.id"), "$1", "");
+    const CAMPAIGNS: Dialect =
+        sql_in_ids!(concat!(product_select!(campaign), "WHERE p.id"), "$1", "");
+    let sql = match kind {
+        ProductType::Package => PACKAGES,
+        ProductType::Campaign => CAMPAIGNS,
+    };
+    db_read!(db, |pool| sqlx::query_as::<_, ProductRow>(db.sql(sql))
+        .bind(IdList(ids))
+        .fetch_all(pool)
+        .await)
+}
+
 pub async fn exists(db: &Db, kind: ProductType, id: i64) -> Result<bool, sqlx::Error> {
     let sql = match kind {
         ProductType::Package => "SELECT COUNT(*) FROM packages WHERE id = $1",

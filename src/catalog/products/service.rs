@@ -50,6 +50,44 @@ pub async fn render(
         .collect())
 }
 
+/// A product's read shape with its price in paise, for features that total it (the cart).
+#[derive(Debug, Clone)]
+pub struct Priced {
+    pub id: i64,
+    pub price_paise: i64,
+    pub is_active: bool,
+    pub out: ProductOut,
+}
+
+/// The products of a type with these ids (active or not) in their read shape; missing ids are
+/// absent from the result.
+pub async fn priced_by_ids(
+    state: &AppState,
+    kind: ProductType,
+    ids: &[i64],
+    base: &str,
+) -> Result<Vec<Priced>, sqlx::Error> {
+    let rows = repo::get_many(&state.db, kind, ids).await?;
+    let outs = render(state, kind, &rows, base).await?;
+    Ok(rows
+        .iter()
+        .zip(outs)
+        .map(|(row, out)| Priced {
+            id: row.id,
+            price_paise: row.price_paise,
+            is_active: row.is_active,
+            out,
+        })
+        .collect())
+}
+
+/// Whether product `id` of the type exists and is active.
+pub async fn is_active(state: &AppState, kind: ProductType, id: i64) -> Result<bool, sqlx::Error> {
+    Ok(repo::get(&state.db, kind, id)
+        .await?
+        .is_some_and(|row| row.is_active))
+}
+
 /// The active product `id` in its read shape, from one statement ([`repo::get_detail`]); `None`
 /// when it is missing or inactive.
 pub async fn active_detail(
