@@ -1206,8 +1206,8 @@ async fn query_tokens_never_reach_the_logs() {
     );
 }
 
-/// The public detail comes from one statement (a union of product, items and images); the list
-/// renders from three batched selects. Both must give the same shape: items in order, images
+/// The public detail comes from one statement (the product row with its items and images
+/// aggregated into JSON by the database); the list renders from three batched selects. Both must give the same shape: items in order, images
 /// primary first then by order then newest, on both databases, for both product types.
 #[tokio::test]
 async fn one_statement_detail_equals_the_list_entry() {

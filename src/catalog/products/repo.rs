@@ -92,93 +92,101 @@ pub async fn get(db: &Db, kind: ProductType, id: i64) -> Result<Option<ProductRo
         .await)
 }
 
-/// Columns of the product part of [`get_detail`]'s union (the item and image columns follow).
-macro_rules! detail_product {
-    (package) => {
-        "SELECT 0 AS part, p.id, p.name, p.price_paise, CAST(NULL AS TEXT) AS unit, p.description, \
-         p.features, p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
-         u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
-         p.updated_at, "
-    };
-    (campaign) => {
-        "SELECT 0 AS part, p.id, p.name, p.price_paise, p.unit, p.description, \
-         p.features, p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
-         u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
-         p.updated_at, "
-    };
-}
-
-/// The product columns as typed NULLs (typed for PostgreSQL's union; SQLite ignores the types).
-macro_rules! no_product {
-    ($part:literal) => {
+/// The product columns of [`get_detail`] (as [`product_select!`]), then its items and images
+/// aggregated into two JSON arrays by the database: one row, one round trip.
+macro_rules! detail_select {
+    (package, $items:expr, $images:expr) => {
         concat!(
-            "SELECT ",
-            $part,
-            ", CAST(NULL AS BIGINT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
-             CAST(NULL AS TEXT), CAST(NULL AS JSONB), CAST(NULL AS JSONB), CAST(NULL AS BOOLEAN), \
-             CAST(NULL AS BOOLEAN), CAST(NULL AS INTEGER), CAST(NULL AS BIGINT), CAST(NULL AS TEXT), \
-             CAST(NULL AS TEXT), CAST(NULL AS TIMESTAMPTZ), CAST(NULL AS TIMESTAMPTZ), "
+            "SELECT p.id, p.name, p.price_paise, NULL AS unit, p.description, p.features, \
+             p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
+             u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
+             p.updated_at, ",
+            $items,
+            " AS items_json, ",
+            $images,
+            " AS images_json FROM packages p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1"
+        )
+    };
+    (campaign, $images:expr) => {
+        concat!(
+            "SELECT p.id, p.name, p.price_paise, p.unit, p.description, p.features, \
+             p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
+             u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
+             p.updated_at, '[]' AS items_json, ",
+            $images,
+            " AS images_json FROM campaigns p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1"
         )
     };
 }
 
-macro_rules! no_item {
-    () => {
-        "CAST(NULL AS BIGINT) AS item_id, CAST(NULL AS TEXT) AS item_name, CAST(NULL AS INTEGER) AS item_quantity, "
+/// A package's items as a JSON array, by id (PostgreSQL, SQLite).
+macro_rules! items_json {
+    (postgres) => {
+        "COALESCE((SELECT json_agg(json_build_object('id', i.id, 'name', i.name, 'quantity', \
+         i.quantity) ORDER BY i.id)::text FROM package_items i WHERE i.package_id = p.id), '[]')"
     };
-}
-macro_rules! no_image {
-    () => {
-        "CAST(NULL AS BIGINT) AS image_id, CAST(NULL AS TEXT) AS file_name, \
-     CAST(NULL AS TEXT) AS thumbnail_name, CAST(NULL AS TEXT) AS content_type, \
-     CAST(NULL AS BIGINT) AS size_bytes, CAST(NULL AS BOOLEAN) AS is_primary, \
-     CAST(NULL AS INTEGER) AS sort_order, CAST(NULL AS TEXT) AS alt_text, \
-     CAST(NULL AS TIMESTAMPTZ) AS uploaded_at "
-    };
-}
-macro_rules! image_columns {
-    () => {
-        "g.id, g.file_name, g.thumbnail_name, g.content_type, g.size_bytes, \
-     g.is_primary, g.sort_order, g.alt_text, g.uploaded_at "
-    };
-}
-macro_rules! detail_order {
-    () => {
-        " ORDER BY part, item_id, is_primary DESC, sort_order ASC, uploaded_at DESC, image_id DESC"
+    (sqlite) => {
+        "(SELECT json_group_array(json_object('id', i.id, 'name', i.name, 'quantity', i.quantity) \
+         ORDER BY i.id) FROM package_items i WHERE i.package_id = p.id)"
     };
 }
 
-/// One row of [`get_detail`]'s union: `part` 0 is the product, 1 an item, 2 an image.
+/// A product's images as a JSON array, primary first, then by order, then newest (as
+/// [`images_for`]).
+macro_rules! images_json {
+    (postgres, $type:literal) => {
+        concat!(
+            "COALESCE((SELECT json_agg(json_build_object('id', g.id, 'file_name', g.file_name, \
+             'thumbnail_name', g.thumbnail_name, 'content_type', g.content_type, 'size_bytes', \
+             g.size_bytes, 'is_primary', g.is_primary, 'sort_order', g.sort_order, 'alt_text', \
+             g.alt_text, 'uploaded_at', g.uploaded_at) ORDER BY g.is_primary DESC, g.sort_order ASC, \
+             g.uploaded_at DESC, g.id DESC)::text FROM product_images g WHERE g.product_type = '",
+            $type,
+            "' AND g.product_id = p.id), '[]')"
+        )
+    };
+    (sqlite, $type:literal) => {
+        concat!(
+            "(SELECT json_group_array(json_object('id', g.id, 'file_name', g.file_name, \
+             'thumbnail_name', g.thumbnail_name, 'content_type', g.content_type, 'size_bytes', \
+             g.size_bytes, 'is_primary', json(CASE WHEN g.is_primary THEN 'true' ELSE 'false' END), \
+             'sort_order', g.sort_order, 'alt_text', g.alt_text, 'uploaded_at', g.uploaded_at) \
+             ORDER BY g.is_primary DESC, g.sort_order ASC, g.uploaded_at DESC, g.id DESC) \
+             FROM product_images g WHERE g.product_type = '",
+            $type,
+            "' AND g.product_id = p.id)"
+        )
+    };
+}
+
+/// One row of [`get_detail`]: the product and its parts as JSON text.
 #[derive(sqlx::FromRow)]
-struct DetailPart {
-    part: i32,
-    id: Option<i64>,
-    name: Option<String>,
-    price_paise: Option<i64>,
-    unit: Option<String>,
-    description: Option<String>,
-    features: Option<Json<Value>>,
-    deliverables: Option<Json<Value>>,
-    is_active: Option<bool>,
-    is_popular: Option<bool>,
-    popular_order: Option<i32>,
-    created_by: Option<i64>,
-    creator_first_name: Option<String>,
-    creator_last_name: Option<String>,
-    created_at: Option<time::OffsetDateTime>,
-    updated_at: Option<time::OffsetDateTime>,
-    item_id: Option<i64>,
-    item_name: Option<String>,
-    item_quantity: Option<i32>,
-    image_id: Option<i64>,
-    file_name: Option<String>,
+struct DetailRow {
+    #[sqlx(flatten)]
+    product: ProductRow,
+    items_json: String,
+    images_json: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ItemJson {
+    id: i64,
+    name: String,
+    quantity: i32,
+}
+
+#[derive(serde::Deserialize)]
+struct ImageJson {
+    id: i64,
+    file_name: String,
     thumbnail_name: Option<String>,
-    content_type: Option<String>,
-    size_bytes: Option<i64>,
-    is_primary: Option<bool>,
-    sort_order: Option<i32>,
-    alt_text: Option<String>,
-    uploaded_at: Option<time::OffsetDateTime>,
+    content_type: String,
+    size_bytes: i64,
+    is_primary: bool,
+    sort_order: i32,
+    alt_text: String,
+    #[serde(with = "time::serde::rfc3339")]
+    uploaded_at: time::OffsetDateTime,
 }
 
 /// A product with its items and images, as [`get`], [`items_for`] and [`images_for`] give them.
@@ -188,105 +196,72 @@ pub struct Detail {
     pub images: Vec<ImageRow>,
 }
 
-/// A product with its items (packages) and images in one statement, one round trip (a union of
-/// the three selects, each padded with typed NULLs): the uncached public detail.
+/// A product with its items (packages) and images in one statement and one row: the uncached
+/// public detail.
 pub async fn get_detail(
     db: &Db,
     kind: ProductType,
     id: i64,
 ) -> Result<Option<Detail>, sqlx::Error> {
-    const PACKAGE: &str = concat!(
-        detail_product!(package),
-        no_item!(),
-        no_image!(),
-        "FROM packages p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1 UNION ALL ",
-        no_product!("1"),
-        "i.id, i.name, i.quantity, ",
-        no_image!(),
-        "FROM package_items i WHERE i.package_id = $1 UNION ALL ",
-        no_product!("2"),
-        no_item!(),
-        image_columns!(),
-        "FROM product_images g WHERE g.product_type = 'package' AND g.product_id = $1",
-        detail_order!()
-    );
-    const CAMPAIGN: &str = concat!(
-        detail_product!(campaign),
-        no_item!(),
-        no_image!(),
-        "FROM campaigns p LEFT JOIN users u ON u.id = p.created_by WHERE p.id = $1 UNION ALL ",
-        no_product!("2"),
-        no_item!(),
-        image_columns!(),
-        "FROM product_images g WHERE g.product_type = 'campaign' AND g.product_id = $1",
-        detail_order!()
-    );
-    let sql = match kind {
+    const PACKAGE: Dialect = Dialect {
+        postgres: detail_select!(
+            package,
+            items_json!(postgres),
+            images_json!(postgres, "package")
+        ),
+        sqlite: detail_select!(
+            package,
+            items_json!(sqlite),
+            images_json!(sqlite, "package")
+        ),
+    };
+    const CAMPAIGN: Dialect = Dialect {
+        postgres: detail_select!(campaign, images_json!(postgres, "campaign")),
+        sqlite: detail_select!(campaign, images_json!(sqlite, "campaign")),
+    };
+    let sql = db.sql(match kind {
         ProductType::Package => PACKAGE,
         ProductType::Campaign => CAMPAIGN,
-    };
-    let parts = db_read!(db, |pool| sqlx::query_as::<_, DetailPart>(sql)
+    });
+    let Some(found) = db_read!(db, |pool| sqlx::query_as::<_, DetailRow>(sql)
         .bind(id)
-        .fetch_all(pool)
-        .await)?;
-    assemble_detail(kind, parts)
-}
-
-fn assemble_detail(
-    kind: ProductType,
-    parts: Vec<DetailPart>,
-) -> Result<Option<Detail>, sqlx::Error> {
-    let missing = |column: &str| sqlx::Error::ColumnNotFound(column.to_string());
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next().filter(|p| p.part == 0) else {
+        .fetch_optional(pool)
+        .await)?
+    else {
         return Ok(None);
     };
-    let product_id = first.id.ok_or_else(|| missing("id"))?;
-    let row = ProductRow {
-        id: product_id,
-        name: first.name.ok_or_else(|| missing("name"))?,
-        price_paise: first.price_paise.ok_or_else(|| missing("price_paise"))?,
-        unit: first.unit,
-        description: first.description.ok_or_else(|| missing("description"))?,
-        features: first.features.ok_or_else(|| missing("features"))?,
-        deliverables: first.deliverables.ok_or_else(|| missing("deliverables"))?,
-        is_active: first.is_active.ok_or_else(|| missing("is_active"))?,
-        is_popular: first.is_popular.ok_or_else(|| missing("is_popular"))?,
-        popular_order: first
-            .popular_order
-            .ok_or_else(|| missing("popular_order"))?,
-        created_by: first.created_by,
-        creator_first_name: first.creator_first_name,
-        creator_last_name: first.creator_last_name,
-        created_at: first.created_at.ok_or_else(|| missing("created_at"))?,
-        updated_at: first.updated_at.ok_or_else(|| missing("updated_at"))?,
-    };
-    let mut items = Vec::new();
-    let mut images = Vec::new();
-    for part in parts {
-        match part.part {
-            1 => items.push(ItemRow {
-                id: part.item_id.ok_or_else(|| missing("item_id"))?,
+    let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+    let product_id = found.product.id;
+    let items: Vec<ItemJson> = serde_json::from_str(&found.items_json).map_err(decode)?;
+    let images: Vec<ImageJson> = serde_json::from_str(&found.images_json).map_err(decode)?;
+    Ok(Some(Detail {
+        row: found.product,
+        items: items
+            .into_iter()
+            .map(|i| ItemRow {
+                id: i.id,
                 package_id: product_id,
-                name: part.item_name.ok_or_else(|| missing("item_name"))?,
-                quantity: part.item_quantity.ok_or_else(|| missing("item_quantity"))?,
-            }),
-            _ => images.push(ImageRow {
-                id: part.image_id.ok_or_else(|| missing("image_id"))?,
+                name: i.name,
+                quantity: i.quantity,
+            })
+            .collect(),
+        images: images
+            .into_iter()
+            .map(|g| ImageRow {
+                id: g.id,
                 product_type: kind.as_str().to_string(),
                 product_id,
-                file_name: part.file_name.ok_or_else(|| missing("file_name"))?,
-                thumbnail_name: part.thumbnail_name,
-                content_type: part.content_type.ok_or_else(|| missing("content_type"))?,
-                size_bytes: part.size_bytes.ok_or_else(|| missing("size_bytes"))?,
-                is_primary: part.is_primary.ok_or_else(|| missing("is_primary"))?,
-                sort_order: part.sort_order.ok_or_else(|| missing("sort_order"))?,
-                alt_text: part.alt_text.ok_or_else(|| missing("alt_text"))?,
-                uploaded_at: part.uploaded_at.ok_or_else(|| missing("uploaded_at"))?,
-            }),
-        }
-    }
-    Ok(Some(Detail { row, items, images }))
+                file_name: g.file_name,
+                thumbnail_name: g.thumbnail_name,
+                content_type: g.content_type,
+                size_bytes: g.size_bytes,
+                is_primary: g.is_primary,
+                sort_order: g.sort_order,
+                alt_text: g.alt_text,
+                uploaded_at: g.uploaded_at,
+            })
+            .collect(),
+    }))
 }
 
 /// Products of a type by id (active or not), in no particular order; missing ids are absent.
