@@ -174,6 +174,10 @@ fn scenarios() -> Vec<Scenario> {
             ..Scenario::new("me-redis", "/api/auth/me/")
         },
         Scenario {
+            setup: Some(|ctx| Box::pin(cart_with_a_line(ctx))),
+            ..Scenario::new("cart-get", "/api/cart/")
+        },
+        Scenario {
             method: Method::POST,
             headers: &[("content-type", "application/json")],
             body: Some(BENCH_LOGIN),
@@ -251,6 +255,34 @@ async fn bench_user_token(ctx: SetupCtx) -> Result<Prepared> {
         headers: vec![("authorization".into(), format!("Bearer {token}"))],
         ..Default::default()
     })
+}
+
+/// The bench user's token, with one package line in their cart (the `cart-get` scenario).
+async fn cart_with_a_line(ctx: SetupCtx) -> Result<Prepared> {
+    let prepared = bench_user_token(ctx).await?;
+    let package = first_package(ctx).await?;
+    let (name, value) = &prepared.headers[0];
+    let body = format!(
+        r#"{{"item_type":"package","item_id":{},"quantity":2}}"#,
+        package.id.context("a package id")?
+    );
+    let (status, answer) = ctx
+        .request(
+            Method::POST,
+            "/api/cart/add/",
+            &[
+                (name.as_str(), value.as_str()),
+                ("content-type", "application/json"),
+            ],
+            Some(body.as_bytes()),
+        )
+        .await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "cart add answered {status}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    Ok(prepared)
 }
 
 /// Handed to a [`Setup`]: the server's address and a one-shot request helper.
