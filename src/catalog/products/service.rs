@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::{
     catalog::{
         model::{ImageOut, ItemOut, ProductOut, ProductRow, ProductType},
-        products::repo,
+        products::{detail, repo},
     },
     state::AppState,
 };
@@ -67,18 +67,41 @@ pub async fn priced_by_ids(
     ids: &[i64],
     base: &str,
 ) -> Result<Vec<Priced>, sqlx::Error> {
-    let rows = repo::get_many(&state.db, kind, ids).await?;
-    let outs = render(state, kind, &rows, base).await?;
-    Ok(rows
-        .iter()
-        .zip(outs)
-        .map(|(row, out)| Priced {
-            id: row.id,
-            price_paise: row.price_paise,
-            is_active: row.is_active,
-            out,
+    let tz = state.config.tz_offset;
+    Ok(detail::get_details(&state.db, kind, ids)
+        .await?
+        .into_iter()
+        .map(|detail| Priced {
+            id: detail.row.id,
+            price_paise: detail.row.price_paise,
+            is_active: detail.row.is_active,
+            out: detail_out(kind, detail, base, tz),
         })
         .collect())
+}
+
+/// The read shape of a [`detail::Detail`].
+fn detail_out(
+    kind: ProductType,
+    detail: detail::Detail,
+    base: &str,
+    tz: time::UtcOffset,
+) -> ProductOut {
+    let items = detail
+        .items
+        .into_iter()
+        .map(|item| ItemOut {
+            id: item.id,
+            name: item.name,
+            quantity: item.quantity,
+        })
+        .collect();
+    let images = detail
+        .images
+        .iter()
+        .map(|image| ImageOut::new(image, base, tz))
+        .collect();
+    ProductOut::new(kind, &detail.row, items, images, tz)
 }
 
 /// Whether product `id` of the type exists and is active.
@@ -96,28 +119,13 @@ pub async fn active_detail(
     id: i64,
     base: &str,
 ) -> Result<Option<ProductOut>, sqlx::Error> {
-    let Some(detail) = repo::get_detail(&state.db, kind, id).await? else {
+    let Some(detail) = detail::get_detail(&state.db, kind, id).await? else {
         return Ok(None);
     };
     if !detail.row.is_active {
         return Ok(None);
     }
-    let tz = state.config.tz_offset;
-    let items = detail
-        .items
-        .into_iter()
-        .map(|item| ItemOut {
-            id: item.id,
-            name: item.name,
-            quantity: item.quantity,
-        })
-        .collect();
-    let images = detail
-        .images
-        .iter()
-        .map(|image| ImageOut::new(image, base, tz))
-        .collect();
-    Ok(Some(ProductOut::new(kind, &detail.row, items, images, tz)))
+    Ok(Some(detail_out(kind, detail, base, state.config.tz_offset)))
 }
 
 pub async fn render_one(
