@@ -17,6 +17,63 @@ pub async fn find(db: &Db, user_id: i64) -> Result<Option<CartRow>, sqlx::Error>
     .await)
 }
 
+/// One row of [`find_with_items`]: the cart, and one live line or none.
+#[derive(sqlx::FromRow)]
+struct CartLine {
+    id: i64,
+    user_id: i64,
+    created_at: time::OffsetDateTime,
+    updated_at: time::OffsetDateTime,
+    item_id: Option<i64>,
+    product_type: Option<String>,
+    product_id: Option<i64>,
+    quantity: Option<i32>,
+    added_at: Option<time::OffsetDateTime>,
+}
+
+/// The user's cart with its live lines (oldest first) in one statement, if the cart exists.
+pub async fn find_with_items(
+    db: &Db,
+    user_id: i64,
+) -> Result<Option<(CartRow, Vec<CartItemRow>)>, sqlx::Error> {
+    let rows = db_read!(db, |pool| {
+        sqlx::query_as::<_, CartLine>(
+        "SELECT c.id, c.user_id, c.created_at, c.updated_at, i.id AS item_id, i.product_type, \
+         i.product_id, i.quantity, i.added_at \
+         FROM carts c LEFT JOIN cart_items i ON i.cart_id = c.id AND ( \
+           (i.product_type = 'package' AND EXISTS (SELECT 1 FROM packages p WHERE p.id = i.product_id)) \
+           OR (i.product_type = 'campaign' AND EXISTS (SELECT 1 FROM campaigns g WHERE g.id = i.product_id))) \
+         WHERE c.user_id = $1 ORDER BY i.added_at, i.id"
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+    })?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let cart = CartRow {
+        id: first.id,
+        user_id: first.user_id,
+        created_at: first.created_at,
+        updated_at: first.updated_at,
+    };
+    let items = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some(CartItemRow {
+                id: row.item_id?,
+                cart_id: row.id,
+                product_type: row.product_type?,
+                product_id: row.product_id?,
+                quantity: row.quantity?,
+                added_at: row.added_at?,
+            })
+        })
+        .collect();
+    Ok(Some((cart, items)))
+}
+
 /// The user's cart, created if missing.
 pub async fn ensure(tx: &mut Tx, user_id: i64) -> Result<CartRow, sqlx::Error> {
     let at = now();
@@ -49,16 +106,8 @@ pub async fn find_locked(tx: &mut Tx, user_id: i64) -> Result<Option<CartRow>, s
         .await)
 }
 
-/// The cart's lines, oldest first, without lines whose product no longer exists (they are
-/// purged on the next write instead of by this read).
-pub async fn items(db: &Db, cart_id: i64) -> Result<Vec<CartItemRow>, sqlx::Error> {
-    db_read!(db, |pool| sqlx::query_as::<_, CartItemRow>(LIVE_ITEMS)
-        .bind(cart_id)
-        .fetch_all(pool)
-        .await)
-}
-
-/// [`items`] inside a transaction.
+/// The cart's live lines, oldest first, inside a transaction (lines whose product no longer
+/// exists are left out; writes purge them).
 pub async fn items_in(tx: &mut Tx, cart_id: i64) -> Result<Vec<CartItemRow>, sqlx::Error> {
     tx_run!(tx, |conn| sqlx::query_as::<_, CartItemRow>(LIVE_ITEMS)
         .bind(cart_id)

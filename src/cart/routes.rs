@@ -48,9 +48,21 @@ fn cart_not_found() -> AppError {
     error(StatusCode::NOT_FOUND, "Cart not found")
 }
 
+/// The caller's cart as it is now, in its read shape (`None`: no cart yet).
+async fn current(state: &AppState, user_id: i64, base: &str) -> AppResult<Option<CartOut>> {
+    match repo::find_with_items(&state.db, user_id).await? {
+        Some((cart, lines)) => Ok(Some(render(state, &cart, lines, base).await?)),
+        None => Ok(None),
+    }
+}
+
 /// The cart shape from its live lines: current prices, absolute image URLs.
-async fn render(state: &AppState, cart: &CartRow, base: &str) -> AppResult<CartOut> {
-    let lines = repo::items(&state.db, cart.id).await?;
+async fn render(
+    state: &AppState,
+    cart: &CartRow,
+    lines: Vec<CartItemRow>,
+    base: &str,
+) -> AppResult<CartOut> {
     let mut ids: HashMap<ProductType, Vec<i64>> = HashMap::new();
     for line in &lines {
         if let Some(kind) = ProductType::parse(&line.product_type) {
@@ -93,6 +105,14 @@ async fn render(state: &AppState, cart: &CartRow, base: &str) -> AppResult<CartO
     })
 }
 
+/// The answer of a write: the cart as committed (it exists: the write found or made it).
+async fn after_write(state: &AppState, user_id: i64, base: &str) -> AppResult<Json<CartOut>> {
+    current(state, user_id, base)
+        .await?
+        .map(Json)
+        .ok_or_else(cart_not_found)
+}
+
 async fn cart_of(state: &AppState, user_id: i64) -> AppResult<Option<CartRow>> {
     Ok(repo::find(&state.db, user_id).await?)
 }
@@ -104,11 +124,11 @@ async fn get_cart(
     AuthUser(user): AuthUser,
     BaseUrl(base): BaseUrl,
 ) -> AppResult<Json<CartOut>> {
-    let cart = match cart_of(&state, user.id).await? {
-        Some(cart) => cart,
-        None => in_tx!(state.db, |tx| repo::ensure(&mut tx, user.id)).await?,
-    };
-    Ok(Json(render(&state, &cart, &base).await?))
+    if let Some(cart) = current(&state, user.id, &base).await? {
+        return Ok(Json(cart));
+    }
+    let cart = in_tx!(state.db, |tx| repo::ensure(&mut tx, user.id)).await?;
+    Ok(Json(render(&state, &cart, Vec::new(), &base).await?))
 }
 
 /// A validated add request.
@@ -202,7 +222,7 @@ fn read_add(body: &Value) -> Result<Add, FieldErrors> {
 
 /// What an add did inside its transaction.
 enum Added {
-    Done(CartRow),
+    Done,
     /// The line would pass [`MAX_QUANTITY`]; it holds this many already.
     TooMany(i32),
 }
@@ -242,14 +262,11 @@ async fn add_item(
         Added::TooMany(held)
     } else {
         repo::add(&mut tx, cart.id, add.kind, product_id, add.quantity).await?;
-        Added::Done(cart)
+        Added::Done
     };
     tx.commit().await?;
     match outcome {
-        Added::Done(cart) => {
-            let cart = cart_of(&state, user.id).await?.unwrap_or(cart);
-            Ok(Json(render(&state, &cart, &base).await?))
-        }
+        Added::Done => after_write(&state, user.id, &base).await,
         Added::TooMany(held) => Err(AppError::Validation(FieldErrors::one(
             "quantity",
             format!("A cart line holds at most {MAX_QUANTITY} units; this one already has {held}."),
@@ -278,8 +295,7 @@ async fn remove_item(
     if !removed {
         return Err(error(StatusCode::NOT_FOUND, "Cart item not found"));
     }
-    let cart = cart_of(&state, user.id).await?.unwrap_or(cart);
-    Ok(Json(render(&state, &cart, &base).await?))
+    after_write(&state, user.id, &base).await
 }
 
 #[utoipa::path(delete, path = "/api/cart/clear/", tag = "cart", summary = "Remove every line",
@@ -294,6 +310,5 @@ async fn clear_cart(
         return Err(cart_not_found());
     };
     in_tx!(state.db, |tx| repo::clear(&mut tx, cart.id)).await?;
-    let cart = cart_of(&state, user.id).await?.unwrap_or(cart);
-    Ok(Json(render(&state, &cart, &base).await?))
+    after_write(&state, user.id, &base).await
 }
