@@ -17,6 +17,14 @@ pub async fn find(db: &Db, user_id: i64) -> Result<Option<CartRow>, sqlx::Error>
     .await)
 }
 
+/// `i`'s product still exists (lines of deleted products are left out of reads, purged by writes).
+macro_rules! product_exists {
+    () => {
+        "((i.product_type = 'package' AND EXISTS (SELECT 1 FROM packages p WHERE p.id = i.product_id)) \
+         OR (i.product_type = 'campaign' AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = i.product_id)))"
+    };
+}
+
 /// One row of [`find_with_items`]: the cart, and one live line or none.
 #[derive(sqlx::FromRow)]
 struct CartLine {
@@ -36,19 +44,17 @@ pub async fn find_with_items(
     db: &Db,
     user_id: i64,
 ) -> Result<Option<(CartRow, Vec<CartItemRow>)>, sqlx::Error> {
-    let rows = db_read!(db, |pool| {
-        sqlx::query_as::<_, CartLine>(
+    const SQL: &str = concat!(
         "SELECT c.id, c.user_id, c.created_at, c.updated_at, i.id AS item_id, i.product_type, \
          i.product_id, i.quantity, i.added_at \
-         FROM carts c LEFT JOIN cart_items i ON i.cart_id = c.id AND ( \
-           (i.product_type = 'package' AND EXISTS (SELECT 1 FROM packages p WHERE p.id = i.product_id)) \
-           OR (i.product_type = 'campaign' AND EXISTS (SELECT 1 FROM campaigns g WHERE g.id = i.product_id))) \
-         WHERE c.user_id = $1 ORDER BY i.added_at, i.id"
-    )
-    .bind(user_id)
-    .fetch_all(pool)
-    .await
-    })?;
+         FROM carts c LEFT JOIN cart_items i ON i.cart_id = c.id AND ",
+        product_exists!(),
+        " WHERE c.user_id = $1 ORDER BY i.added_at, i.id"
+    );
+    let rows = db_read!(db, |pool| sqlx::query_as::<_, CartLine>(SQL)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?;
     let Some(first) = rows.first() else {
         return Ok(None);
     };
@@ -115,25 +121,25 @@ pub async fn items_in(tx: &mut Tx, cart_id: i64) -> Result<Vec<CartItemRow>, sql
         .await)
 }
 
-const LIVE_ITEMS: &str = "SELECT i.id, i.cart_id, i.product_type, i.product_id, i.quantity, i.added_at \
-     FROM cart_items i WHERE i.cart_id = $1 AND ( \
-       (i.product_type = 'package' AND EXISTS (SELECT 1 FROM packages p WHERE p.id = i.product_id)) \
-       OR (i.product_type = 'campaign' AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = i.product_id))) \
-     ORDER BY i.added_at, i.id";
+const LIVE_ITEMS: &str = concat!(
+    "SELECT i.id, i.cart_id, i.product_type, i.product_id, i.quantity, i.added_at \
+     FROM cart_items i WHERE i.cart_id = $1 AND ",
+    product_exists!(),
+    " ORDER BY i.added_at, i.id"
+);
 
 /// Deletes the lines whose product no longer exists.
 pub async fn purge_orphans(tx: &mut Tx, cart_id: i64) -> Result<u64, sqlx::Error> {
-    tx_run!(tx, |conn| {
-        sqlx::query(
-        "DELETE FROM cart_items WHERE cart_id = $1 AND ( \
-           (product_type = 'package' AND NOT EXISTS (SELECT 1 FROM packages p WHERE p.id = cart_items.product_id)) \
-           OR (product_type = 'campaign' AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.id = cart_items.product_id)))"
-    )
-    .bind(cart_id)
-    .execute(&mut *conn)
-    .await
-    .map(|r| r.rows_affected())
-    })
+    const SQL: &str = concat!(
+        "DELETE FROM cart_items WHERE id IN (SELECT i.id FROM cart_items i WHERE i.cart_id = $1 AND NOT ",
+        product_exists!(),
+        ")"
+    );
+    tx_run!(tx, |conn| sqlx::query(SQL)
+        .bind(cart_id)
+        .execute(&mut *conn)
+        .await
+        .map(|r| r.rows_affected()))
 }
 
 /// The quantity of the product's line in the cart, locked (PostgreSQL), if there is one.
@@ -163,68 +169,60 @@ pub async fn add(
     product_id: i64,
     quantity: i32,
 ) -> Result<(), sqlx::Error> {
-    let at = now();
-    tx_run!(tx, |conn| {
-        sqlx::query(
-            "INSERT INTO cart_items (cart_id, product_type, product_id, quantity, added_at) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (cart_id, product_type, product_id) \
-             DO UPDATE SET quantity = cart_items.quantity + excluded.quantity",
-        )
-        .bind(cart_id)
-        .bind(kind.as_str())
-        .bind(product_id)
-        .bind(quantity)
-        .bind(at)
-        .execute(&mut *conn)
-        .await?;
-        // The cart's `updated_at` follows its lines (the original never changed it).
-        sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(cart_id)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())
-    })
+    tx_run!(tx, |conn| sqlx::query(
+        "INSERT INTO cart_items (cart_id, product_type, product_id, quantity, added_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (cart_id, product_type, product_id) \
+         DO UPDATE SET quantity = cart_items.quantity + excluded.quantity",
+    )
+    .bind(cart_id)
+    .bind(kind.as_str())
+    .bind(product_id)
+    .bind(quantity)
+    .bind(now())
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))?;
+    touch(tx, cart_id).await
 }
 
 /// Removes one line of the cart; `false` when the cart has no such line.
 pub async fn remove(tx: &mut Tx, cart_id: i64, item_id: i64) -> Result<bool, sqlx::Error> {
-    let at = now();
-    tx_run!(tx, |conn| {
-        let removed = sqlx::query("DELETE FROM cart_items WHERE id = $1 AND cart_id = $2")
-            .bind(item_id)
-            .bind(cart_id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-        if removed > 0 {
-            sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
-                .bind(at)
-                .bind(cart_id)
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())?;
-        }
-        Ok(removed > 0)
-    })
+    let removed = tx_run!(tx, |conn| sqlx::query(
+        "DELETE FROM cart_items WHERE id = $1 AND cart_id = $2"
+    )
+    .bind(item_id)
+    .bind(cart_id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if removed > 0 {
+        touch(tx, cart_id).await?;
+    }
+    Ok(removed > 0)
 }
 
 /// Removes every line of the cart.
 pub async fn clear(tx: &mut Tx, cart_id: i64) -> Result<u64, sqlx::Error> {
-    let at = now();
-    tx_run!(tx, |conn| {
-        let removed = sqlx::query("DELETE FROM cart_items WHERE cart_id = $1")
-            .bind(cart_id)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
-        sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(cart_id)
-            .execute(&mut *conn)
-            .await
-            .map(|_| ())?;
-        Ok(removed)
-    })
+    let removed = tx_run!(tx, |conn| sqlx::query(
+        "DELETE FROM cart_items WHERE cart_id = $1"
+    )
+    .bind(cart_id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))?;
+    touch(tx, cart_id).await?;
+    Ok(removed)
+}
+
+/// The cart's `updated_at` follows its lines (the original never changed it).
+async fn touch(tx: &mut Tx, cart_id: i64) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE carts SET updated_at = $1 WHERE id = $2"
+    )
+    .bind(now())
+    .bind(cart_id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
 }

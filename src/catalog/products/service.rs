@@ -55,7 +55,6 @@ pub async fn render(
 pub struct Priced {
     pub id: i64,
     pub price_paise: i64,
-    pub is_active: bool,
     pub out: ProductOut,
 }
 
@@ -74,7 +73,6 @@ pub async fn priced_by_ids(
         .map(|detail| Priced {
             id: detail.row.id,
             price_paise: detail.row.price_paise,
-            is_active: detail.row.is_active,
             out: detail_out(kind, detail, base, tz),
         })
         .collect())
