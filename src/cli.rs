@@ -84,7 +84,10 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
 async fn serve(config: Config) -> anyhow::Result<()> {
     if config.is_production() {
         let problems = config.production_problems();
-        if problems.iter().any(|p| p.contains("DJANGO_SECRET_KEY")) {
+        if problems
+            .iter()
+            .any(|p| p.contains("DJANGO_SECRET_KEY") || p.contains("RAZORPAY_MODE=fake"))
+        {
             anyhow::bail!(
                 "refusing to serve in production with an unsafe configuration: {}",
                 problems.join("; ")

@@ -49,6 +49,29 @@ impl FromStr for ClientIpSource {
     }
 }
 
+/// Which payment gateway the shop talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GatewayMode {
+    /// Razorpay's API at `RAZORPAY_API_BASE`.
+    Razorpay,
+    /// A local development gateway: no network, orders `order_fake…` (refused in production).
+    Fake,
+}
+
+/// Razorpay settings (contract-B §5, D18).
+#[derive(Debug, Clone)]
+pub struct RazorpayConfig {
+    pub mode: GatewayMode,
+    pub api_base: String,
+    /// The public key id (sent to the checkout); `""` when unset.
+    pub key_id: String,
+    pub key_secret: Option<Secret>,
+    pub webhook_secret: Option<Secret>,
+    pub connect_timeout: Duration,
+    /// The whole call, connect included.
+    pub timeout: Duration,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -123,6 +146,7 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub memory_warning_mb: f64,
     pub log_format: LogFormat,
+    pub razorpay: RazorpayConfig,
 }
 
 /// A configuration value that could not be parsed.
@@ -235,6 +259,35 @@ impl Config {
             }
         };
 
+        let razorpay = RazorpayConfig {
+            mode: match get("RAZORPAY_MODE").map(|v| v.to_ascii_lowercase()) {
+                // A fresh development machine has no Razorpay keys: the local gateway lets the
+                // whole purchase run; production always defaults to Razorpay.
+                None if env == AppEnv::Development && get("RAZORPAY_KEY_SECRET").is_none() => {
+                    GatewayMode::Fake
+                }
+                None => GatewayMode::Razorpay,
+                Some(v) if v == "razorpay" || v == "live" || v == "test" => GatewayMode::Razorpay,
+                Some(v) if v == "fake" => GatewayMode::Fake,
+                Some(v) => {
+                    return Err(ConfigError(format!(
+                        "RAZORPAY_MODE must be razorpay or fake, got {v:?}"
+                    )));
+                }
+            },
+            api_base: get("RAZORPAY_API_BASE")
+                .unwrap_or_else(|| "https://api.razorpay.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            key_id: get("RAZORPAY_KEY_ID").unwrap_or_default(),
+            key_secret: get("RAZORPAY_KEY_SECRET").map(Secret::new),
+            webhook_secret: get("RAZORPAY_WEBHOOK_SECRET").map(Secret::new),
+            connect_timeout: Duration::from_millis(
+                parse("RAZORPAY_CONNECT_TIMEOUT_MS", 3000)?.clamp(10, 60_000),
+            ),
+            timeout: Duration::from_millis(parse("RAZORPAY_TIMEOUT_MS", 10_000)?.clamp(10, 60_000)),
+        };
+
         Ok(Self {
             env,
             port,
@@ -291,6 +344,7 @@ impl Config {
                 .unwrap_or(26_214_400),
             memory_warning_mb: parse("MEMORY_WARNING_MB", 400)? as f64,
             log_format,
+            razorpay,
         })
     }
 
@@ -357,6 +411,25 @@ impl Config {
                 "CLIENT_IP_SOURCE=socket keys every client on the proxy's address behind Railway; use x-real-ip"
                     .into(),
             );
+        }
+        match self.razorpay.mode {
+            GatewayMode::Fake => problems.push(
+                "RAZORPAY_MODE=fake is a local development gateway; production takes real payments"
+                    .into(),
+            ),
+            GatewayMode::Razorpay => {
+                if self.razorpay.key_id.is_empty() || self.razorpay.key_secret.is_none() {
+                    problems.push(
+                        "RAZORPAY_KEY_ID / RAZORPAY_KEY_SECRET unset: orders cannot be paid".into(),
+                    );
+                }
+                if self.razorpay.webhook_secret.is_none() {
+                    problems.push(
+                        "RAZORPAY_WEBHOOK_SECRET unset: the payment webhook refuses every delivery"
+                            .into(),
+                    );
+                }
+            }
         }
         problems
     }
@@ -506,10 +579,43 @@ mod tests {
             ("DATABASE_URL", "postgres://u@db/x"),
             ("CLIENT_IP_SOURCE", "x-real-ip"),
             ("CORS_ALLOWED_ORIGINS", "https://admin.lapoelectioncart.com"),
+            ("RAZORPAY_KEY_ID", "rzp_live_x"),
+            ("RAZORPAY_KEY_SECRET", "s"),
+            ("RAZORPAY_WEBHOOK_SECRET", "w"),
         ]))
         .expect("parse");
         assert_eq!(c.production_problems(), Vec::<String>::new());
         assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn payments_need_keys_and_never_the_fake_gateway_in_production() {
+        let base = [("APP_ENV", "production")];
+        let c = Config::from_map(&map(&base)).expect("parse");
+        let problems = c.production_problems().join("\n");
+        assert!(problems.contains("RAZORPAY_KEY_SECRET"), "{problems}");
+        assert!(problems.contains("RAZORPAY_WEBHOOK_SECRET"), "{problems}");
+        let c = Config::from_map(&map(&[
+            ("APP_ENV", "production"),
+            ("RAZORPAY_MODE", "fake"),
+        ]))
+        .expect("parse");
+        assert!(
+            c.production_problems()
+                .iter()
+                .any(|p| p.contains("RAZORPAY_MODE=fake"))
+        );
+        assert!(Config::from_map(&map(&[("RAZORPAY_MODE", "sandbox")])).is_err());
+        let c = Config::from_map(&HashMap::new()).expect("defaults");
+        assert_eq!(c.razorpay.api_base, "https://api.razorpay.com");
+        assert_eq!(
+            c.razorpay.mode,
+            GatewayMode::Fake,
+            "development without keys"
+        );
+        let c = Config::from_map(&map(&[("RAZORPAY_KEY_SECRET", "s")])).expect("parse");
+        assert_eq!(c.razorpay.mode, GatewayMode::Razorpay);
+        assert_eq!(c.razorpay.timeout, Duration::from_secs(10));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct App {
     pub redis: Option<Arc<Redis>>,
     /// Uploaded-file storage and the image worker.
     pub uploads: Uploads,
+    /// The HTTP client for outbound calls (the payment gateway), with its connect timeout.
+    pub http: reqwest::Client,
     pub started_at: Instant,
 }
 
@@ -71,6 +73,15 @@ impl AppState {
         let passwords = Passwords::new(BlockingPool::new("hasher", config.hash_threads, 1024));
         let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
         let uploads = Uploads::new(&config);
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.razorpay.connect_timeout)
+            .timeout(config.razorpay.timeout)
+            .pool_idle_timeout(std::time::Duration::from_secs(60))
+            .build()
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "outbound HTTP client: using the defaults");
+                reqwest::Client::new()
+            });
         AppState(Arc::new(App {
             config,
             db,
@@ -81,6 +92,7 @@ impl AppState {
             limiter,
             redis,
             uploads,
+            http,
             started_at: Instant::now(),
         }))
     }

@@ -27,6 +27,7 @@ const INSERT: &str = concat!(
 const LIST: &str = concat!(
     "SELECT ",
     user_columns!(),
+    ", (SELECT COUNT(*) FROM orders o WHERE o.user_id = users.id) AS order_count",
     " FROM users WHERE is_active = TRUE AND ($1 IS NULL OR role = $1) AND ($2 IS NULL OR \
      LOWER(username) LIKE $2 ESCAPE '\\' OR LOWER(COALESCE(phone_number, '')) LIKE $2 ESCAPE '\\') \
      ORDER BY created_at DESC, id DESC"
@@ -132,11 +133,19 @@ pub fn unique_violation(error: &sqlx::Error) -> Option<Taken> {
 }
 
 /// Active users, newest first; `role` exact, `search` a case-insensitive substring of username or phone.
+/// A user of the admin's list, with how many orders they placed as a customer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    #[sqlx(flatten)]
+    pub user: User,
+    pub order_count: i64,
+}
+
 pub async fn list(
     db: &Db,
     role: Option<&str>,
     search: Option<&str>,
-) -> Result<Vec<User>, sqlx::Error> {
+) -> Result<Vec<Listed>, sqlx::Error> {
     let pattern = search.map(|s| {
         let escaped = s
             .to_lowercase()
@@ -145,7 +154,7 @@ pub async fn list(
             .replace('_', "\\_");
         format!("%{escaped}%")
     });
-    db_read!(db, |pool| sqlx::query_as::<_, User>(LIST)
+    db_read!(db, |pool| sqlx::query_as::<_, Listed>(LIST)
         .bind(role)
         .bind(pattern.as_deref())
         .fetch_all(pool)

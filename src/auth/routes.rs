@@ -267,8 +267,13 @@ async fn list_users(
         .map(|s| s.trim())
         .filter(|s| !s.is_empty());
     let users = repo::list(&state.db, role, search).await?;
-    // order_count counts the user's orders; orders arrive with their own feature.
-    Ok(Json(users.iter().map(|u| user_out(&state, u)).collect()))
+    let tz = state.config.tz_offset;
+    Ok(Json(
+        users
+            .iter()
+            .map(|u| UserOut::new(&u.user, tz, u.order_count))
+            .collect(),
+    ))
 }
 
 fn message(status: StatusCode, text: impl Into<String>) -> AppError {

@@ -618,6 +618,9 @@ fn binary_check_accepts_a_good_production_configuration() {
             ("DATABASE_URL", "postgres://app@db.invalid/app"),
             ("CLIENT_IP_SOURCE", "x-real-ip"),
             ("CORS_ALLOWED_ORIGINS", "https://admin.example.com"),
+            ("RAZORPAY_KEY_ID", "rzp_live_example"),
+            ("RAZORPAY_KEY_SECRET", "razorpay-key-secret"),
+            ("RAZORPAY_WEBHOOK_SECRET", "razorpay-webhook-secret"),
         ],
     );
     assert!(
@@ -625,6 +628,24 @@ fn binary_check_accepts_a_good_production_configuration() {
         "{status}\nstdout: {stdout}\nstderr: {stderr}"
     );
     assert!(stdout.contains("OK"), "stdout: {stdout}");
+}
+
+#[test]
+fn binary_refuses_to_serve_the_fake_gateway_in_production() {
+    let port = free_port().to_string();
+    let (status, _, stderr) = run_binary(
+        &["serve"],
+        &[
+            ("APP_ENV", "production"),
+            ("DJANGO_SECRET_KEY", SECRET),
+            ("PORT", &port),
+            ("BIND_ADDR", "127.0.0.1"),
+            ("LOG_FORMAT", "pretty"),
+            ("RAZORPAY_MODE", "fake"),
+        ],
+    );
+    assert!(!status.success(), "serve must refuse: {status}\n{stderr}");
+    assert!(stderr.contains("RAZORPAY_MODE=fake"), "stderr: {stderr}");
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::{
     helpers::{TestApp, TestResponse, authed, backends, create_user, json_request, token_for},
 };
 
-async fn call(app: &TestApp, method: &str, path: &str, token: &str) -> TestResponse {
+pub(crate) async fn call(app: &TestApp, method: &str, path: &str, token: &str) -> TestResponse {
     app.request(authed(
         Request::builder()
             .method(method)
@@ -26,12 +26,12 @@ async fn call(app: &TestApp, method: &str, path: &str, token: &str) -> TestRespo
     .await
 }
 
-async fn add(app: &TestApp, token: &str, body: Value) -> TestResponse {
+pub(crate) async fn add(app: &TestApp, token: &str, body: Value) -> TestResponse {
     app.request(authed(json_request("POST", "/api/cart/add/", body), token))
         .await
 }
 
-async fn package(app: &TestApp, admin: &Admin, name: &str, price: &str) -> i64 {
+pub(crate) async fn package(app: &TestApp, admin: &Admin, name: &str, price: &str) -> i64 {
     let r = catalog::create_package(
         app,
         admin,
@@ -43,7 +43,7 @@ async fn package(app: &TestApp, admin: &Admin, name: &str, price: &str) -> i64 {
     r.json()["id"].as_i64().expect("id")
 }
 
-async fn campaign(app: &TestApp, admin: &Admin, name: &str, price: &str) -> i64 {
+pub(crate) async fn campaign(app: &TestApp, admin: &Admin, name: &str, price: &str) -> i64 {
     let r = catalog::create_campaign(
         app,
         admin,
@@ -54,7 +54,7 @@ async fn campaign(app: &TestApp, admin: &Admin, name: &str, price: &str) -> i64 
     r.json()["id"].as_i64().expect("id")
 }
 
-async fn customer(app: &TestApp, name: &str) -> String {
+pub(crate) async fn customer(app: &TestApp, name: &str) -> String {
     let user = create_user(app, name, "customer-pass-2026", Role::User).await;
     token_for(app, &user)
 }

@@ -115,6 +115,30 @@ pub async fn get_many(
         .await)
 }
 
+/// [`get_many`] inside a transaction (a flow that must not take a second connection while it
+/// holds one: the pool could run dry with every connection waiting on the same lock).
+pub async fn get_many_in(
+    tx: &mut Tx,
+    kind: ProductType,
+    ids: &[i64],
+) -> Result<Vec<ProductRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    const PACKAGES: Dialect =
+        sql_in_ids!(concat!(product_select!(package), "WHERE p.id"), "$1", "");
+    const CAMPAIGNS: Dialect =
+        sql_in_ids!(concat!(product_select!(campaign), "WHERE p.id"), "$1", "");
+    let sql = tx.sql(match kind {
+        ProductType::Package => PACKAGES,
+        ProductType::Campaign => CAMPAIGNS,
+    });
+    crate::tx_run!(tx, |conn| sqlx::query_as::<_, ProductRow>(sql)
+        .bind(IdList(ids))
+        .fetch_all(&mut *conn)
+        .await)
+}
+
 pub async fn exists(db: &Db, kind: ProductType, id: i64) -> Result<bool, sqlx::Error> {
     let sql = match kind {
         ProductType::Package => "SELECT COUNT(*) FROM packages WHERE id = $1",

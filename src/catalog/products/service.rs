@@ -102,6 +102,32 @@ fn detail_out(
     ProductOut::new(kind, &detail.row, items, images, tz)
 }
 
+/// A product's name and current price, for features that snapshot them (order creation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceTag {
+    pub id: i64,
+    pub name: String,
+    pub price_paise: i64,
+}
+
+/// Names and current prices of the products of a type with these ids (active or not), read inside
+/// the caller's transaction; missing ids are absent.
+pub async fn price_tags(
+    tx: &mut crate::db::Tx,
+    kind: ProductType,
+    ids: &[i64],
+) -> Result<Vec<PriceTag>, sqlx::Error> {
+    Ok(repo::get_many_in(tx, kind, ids)
+        .await?
+        .into_iter()
+        .map(|row| PriceTag {
+            id: row.id,
+            name: row.name,
+            price_paise: row.price_paise,
+        })
+        .collect())
+}
+
 /// Whether product `id` of the type exists and is active.
 pub async fn is_active(state: &AppState, kind: ProductType, id: i64) -> Result<bool, sqlx::Error> {
     Ok(repo::get(&state.db, kind, id)
