@@ -239,7 +239,8 @@ async fn my_payments(
         }
     };
     let from = date("start_date")?;
-    let until = date("end_date")?.map(|t| t + Duration::days(1));
+    // Inclusive: before the next day's midnight (no bound past the last representable day).
+    let until = date("end_date")?.and_then(|t| t.checked_add(Duration::days(1)));
     let status = query
         .get("status")
         .map(String::as_str)
