@@ -27,6 +27,7 @@ use std::{
     time::Duration,
 };
 
+mod flows;
 mod reference;
 
 use anyhow::{Context, Result, bail};
@@ -74,6 +75,8 @@ struct Scenario {
     /// takes far less than a measured window and the count is not cut off at its edges).
     connections: Option<usize>,
     references: Vec<Reference>,
+    /// A multi-request iteration per "request" (`flows.rs`); the setup gives each connection a user.
+    flow: Option<flows::Flow>,
 }
 
 /// A reference-server request measured beside a scenario. `{id}` in the path is replaced by the
@@ -105,6 +108,8 @@ struct Prepared {
     body: Option<Vec<u8>>,
     /// Substituted for `{id}` in reference paths.
     id: Option<i64>,
+    /// `Bearer …` values, one per connection (flows).
+    bearers: Vec<String>,
 }
 
 impl Scenario {
@@ -120,6 +125,16 @@ impl Scenario {
             redis: false,
             connections: None,
             references: Vec::new(),
+            flow: None,
+        }
+    }
+
+    /// A [`flows::Flow`] row: each connection signs up its own user first.
+    fn flow(name: &'static str, flow: flows::Flow) -> Self {
+        Self {
+            setup: Some(|ctx| Box::pin(flow_users(ctx))),
+            flow: Some(flow),
+            ..Self::new(name, "/api/cart/add/")
         }
     }
 }
@@ -191,7 +206,39 @@ fn scenarios() -> Vec<Scenario> {
             }],
             ..Scenario::new("login", "/api/auth/login/")
         },
+        Scenario::flow("cart-add-get", flows::Flow::CartAddGet),
+        Scenario::flow("order-create", flows::Flow::OrderCreate),
+        Scenario::flow("payment-verify", flows::Flow::PaymentVerify),
     ]
+}
+
+/// One user per connection, and the add-to-cart body of the first package (the flows).
+async fn flow_users(ctx: SetupCtx) -> Result<Prepared> {
+    let package = first_package(ctx).await?;
+    let id = package.id.context("a package id")?;
+    let bearers = flows::users(
+        move |body| {
+            Box::pin(async move {
+                ctx.request(
+                    Method::POST,
+                    "/api/auth/signup/",
+                    &[("content-type", "application/json")],
+                    Some(body.as_bytes()),
+                )
+                .await
+            })
+        },
+        ctx.users,
+    )
+    .await?;
+    Ok(Prepared {
+        body: Some(
+            format!(r#"{{"item_type":"package","item_id":{id},"quantity":1}}"#).into_bytes(),
+        ),
+        id: Some(id),
+        bearers,
+        ..Default::default()
+    })
 }
 
 /// The path of the first listed package (ids differ between databases).
@@ -289,6 +336,8 @@ async fn cart_with_a_line(ctx: SetupCtx) -> Result<Prepared> {
 #[derive(Debug, Clone, Copy)]
 struct SetupCtx {
     addr: SocketAddr,
+    /// The scenario's connection count (flows make one user per connection).
+    users: usize,
 }
 
 impl SetupCtx {
@@ -326,6 +375,8 @@ struct Target {
     path: String,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
+    flow: Option<flows::Flow>,
+    bearers: Vec<HeaderValue>,
 }
 
 impl Target {
@@ -345,6 +396,12 @@ impl Target {
                 .unwrap_or_else(|| scenario.path.to_string()),
             headers: request_headers(scenario.headers, prepared, addr)?,
             body,
+            flow: scenario.flow,
+            bearers: prepared
+                .bearers
+                .iter()
+                .map(|b| HeaderValue::try_from(b.as_str()).context("a bearer header"))
+                .collect::<Result<_>>()?,
         })
     }
 
@@ -364,6 +421,8 @@ impl Target {
             body: reference
                 .body
                 .map_or_else(Bytes::new, |b| Bytes::from_static(b.as_bytes())),
+            flow: None,
+            bearers: Vec::new(),
         })
     }
 
@@ -694,7 +753,7 @@ async fn start_server(
         env,
         dir,
     };
-    let ctx = SetupCtx { addr };
+    let ctx = SetupCtx { addr, users: 0 };
     loop {
         let last = match timeout(
             Duration::from_millis(500),
@@ -815,6 +874,7 @@ impl ConnStats {
 async fn connection_loop(
     addr: SocketAddr,
     target: Arc<Target>,
+    index: usize,
     warm_end: Instant,
     deadline: Instant,
 ) -> ConnStats {
@@ -839,6 +899,40 @@ async fn connection_loop(
                 }
             },
         };
+        if let Some(flow) = target.flow {
+            let (Some(bearer), Some((_, host))) = (
+                target.bearers.get(index % target.bearers.len().max(1)),
+                target.headers.iter().find(|(n, _)| *n == HOST),
+            ) else {
+                stats.error(true, || "a flow without users".into());
+                break;
+            };
+            let input = flows::FlowInput {
+                host,
+                bearer,
+                add_body: &target.body,
+            };
+            let started = Instant::now();
+            let counted = started >= warm_end;
+            match timeout_at(deadline, flows::run(flow, current, &input)).await {
+                Err(_) => break,
+                Ok(Ok(Ok(()))) => {
+                    if counted {
+                        stats.ok += 1;
+                        let micros = started.elapsed().as_micros();
+                        stats
+                            .latencies_us
+                            .push(u32::try_from(micros).unwrap_or(u32::MAX));
+                    }
+                }
+                Ok(Ok(Err(why))) => stats.error(counted, || why),
+                Ok(Err(error)) => {
+                    stats.error(counted, || format!("io: {error}"));
+                    sender = None;
+                }
+            }
+            continue;
+        }
         let request = match target.request() {
             Ok(r) => r,
             Err(error) => {
@@ -1003,10 +1097,11 @@ async fn run_load(
     let measured = Duration::from_secs_f64(settings.seconds);
     let deadline = warm_end + measured;
     let workers: Vec<_> = (0..connections)
-        .map(|_| {
+        .map(|index| {
             tokio::spawn(connection_loop(
                 target.addr,
                 Arc::clone(target),
+                index,
                 warm_end,
                 deadline,
             ))
@@ -1279,7 +1374,10 @@ async fn run_scenario(
         mb(app_idle)
     ));
 
-    let ctx = SetupCtx { addr: app.addr };
+    let ctx = SetupCtx {
+        addr: app.addr,
+        users: scenario.connections.unwrap_or(settings.connections),
+    };
     let prepared = match scenario.setup {
         None => Prepared::default(),
         Some(setup) => setup(ctx).await.context("setup")?,
@@ -1384,7 +1482,10 @@ async fn run_scenario(
 
 /// The server's cache counters after the run (from `/health/`), with the hit rate.
 async fn cache_stats(server: &Server) -> Option<String> {
-    let ctx = SetupCtx { addr: server.addr };
+    let ctx = SetupCtx {
+        addr: server.addr,
+        users: 0,
+    };
     let (_, body) = ctx.request(Method::GET, "/health/", &[], None).await.ok()?;
     let health = serde_json::from_slice::<serde_json::Value>(&body).ok()?;
     let cache = &health["cache"];
