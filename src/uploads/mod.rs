@@ -1,10 +1,11 @@
 //! Uploaded files (D19): a storage interface with a local-disk implementation ([`storage`]), magic-byte
-//! sniffing ([`sniff`]), image validation and thumbnails ([`images`]), and the public `/media/products/…`
-//! route ([`media`]).
+//! sniffing ([`sniff`]), image validation and thumbnails ([`images`]), document validation (PDF,
+//! DOCX, DOC by their structure, [`documents`]), and the public `/media/products/…` route ([`media`]).
 //!
 //! Files are stored under names the server generates (`<uuid v4 hex>.<ext of the sniffed type>`,
 //! thumbnails `thumb_<hex>.jpg`); the client's file name and content type are never used.
 
+pub mod documents;
 pub mod images;
 pub mod media;
 pub mod sniff;
