@@ -17,8 +17,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth, cart, catalog, error::AppError, health, middleware,
-    middleware::security_headers::is_api_path, openapi, orders, payments, state::AppState,
-    static_files,
+    middleware::security_headers::is_api_path, openapi, orders, payments, resources,
+    state::AppState, static_files,
 };
 
 /// Every documented route: the platform's, then each feature's `router()`.
@@ -34,6 +34,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(cart::router())
         .merge(orders::router())
         .merge(payments::router())
+        .merge(resources::router())
         .routes(routes!(health::cache_status))
         .merge(crate::uploads::media_router())
 }

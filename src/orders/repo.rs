@@ -41,6 +41,15 @@ pub async fn get_owned(db: &Db, id: i64, user_id: i64) -> Result<Option<OrderRow
         .await)
 }
 
+/// The order `id`, whoever owns it.
+pub async fn get(db: &Db, id: i64) -> Result<Option<OrderRow>, sqlx::Error> {
+    const SQL: &str = concat!(order_select!(), "WHERE o.id = $1");
+    db_read!(db, |pool| sqlx::query_as::<_, OrderRow>(SQL)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)
+}
+
 /// The user's orders, newest first, at most `limit`.
 pub async fn list_for_user(
     db: &Db,
@@ -322,4 +331,20 @@ pub async fn answer_idempotency(
     .execute(&mut *conn)
     .await
     .map(|_| ()))
+}
+
+/// Marks a line of the order as having its resources; `false` when the order has no such line.
+pub async fn mark_item_uploaded(
+    tx: &mut Tx,
+    order_id: i64,
+    item_id: i64,
+) -> Result<bool, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE order_items SET resources_uploaded = TRUE WHERE id = $1 AND order_id = $2"
+    )
+    .bind(item_id)
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected() > 0))
 }

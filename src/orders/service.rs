@@ -27,7 +27,7 @@ use crate::{
     timefmt::iso_at,
 };
 
-pub use crate::orders::repo::{lock, set_paid};
+pub use crate::orders::repo::{items_in, lock, mark_item_uploaded, set_paid};
 
 /// Razorpay refuses orders below ₹1 (reliability A6): refused before the gateway is called.
 pub const MIN_ORDER_PAISE: i64 = 100;
@@ -284,6 +284,16 @@ pub async fn render(state: &AppState, rows: &[OrderRow], base: &str) -> AppResul
         .collect())
 }
 
+/// The lines of an order, in insertion order.
+pub async fn items(state: &AppState, order_id: i64) -> AppResult<Vec<OrderItemRow>> {
+    Ok(repo::items_of(&state.db, &[order_id]).await?)
+}
+
+/// The order `id` whoever owns it (the secure-file routes decide access themselves).
+pub async fn get(state: &AppState, id: i64) -> AppResult<Option<OrderRow>> {
+    Ok(repo::get(&state.db, id).await?)
+}
+
 pub async fn render_one(state: &AppState, row: &OrderRow, base: &str) -> AppResult<OrderOut> {
     let items = repo::items_of(&state.db, &[row.id]).await?;
     let products = products_of(state, &items, base).await?;
@@ -294,6 +304,51 @@ pub async fn render_one(state: &AppState, row: &OrderRow, base: &str) -> AppResu
 pub async fn mine(state: &AppState, user_id: i64, base: &str) -> AppResult<Vec<OrderOut>> {
     let rows = repo::list_for_user(&state.db, user_id, MY_ORDERS_LIMIT).await?;
     render(state, &rows, base).await
+}
+
+/// Each line's product name now, by line id (`"Unknown"` once the product is gone).
+pub async fn item_names(
+    state: &AppState,
+    items: &[OrderItemRow],
+) -> AppResult<HashMap<i64, String>> {
+    let mut ids: HashMap<ProductType, Vec<i64>> = HashMap::new();
+    for item in items {
+        if let Some(kind) = ProductType::parse(&item.product_type) {
+            ids.entry(kind).or_default().push(item.product_id);
+        }
+    }
+    let mut names: HashMap<(ProductType, i64), String> = HashMap::new();
+    for (kind, ids) in ids {
+        for (id, name) in products::names(state, kind, &ids).await? {
+            names.insert((kind, id), name);
+        }
+    }
+    Ok(items
+        .iter()
+        .map(|item| {
+            let name = ProductType::parse(&item.product_type)
+                .and_then(|kind| names.get(&(kind, item.product_id)).cloned())
+                .unwrap_or_else(|| "Unknown".to_string());
+            (item.id, name)
+        })
+        .collect())
+}
+
+/// The pending-item mini-shape of these lines (contract-B §3.2).
+pub fn pending_out(items: &[OrderItemRow], names: &HashMap<i64, String>) -> Vec<PendingItemOut> {
+    items
+        .iter()
+        .filter(|i| !i.resources_uploaded)
+        .map(|item| PendingItemOut {
+            id: item.id,
+            item_type: item.product_type.clone(),
+            item_name: names
+                .get(&item.id)
+                .cloned()
+                .unwrap_or_else(|| "Unknown".into()),
+            quantity: item.quantity,
+        })
+        .collect()
 }
 
 type Products = HashMap<(ProductType, i64), ProductOut>;

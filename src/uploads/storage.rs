@@ -23,12 +23,15 @@ use tokio::io::{AsyncRead, ReadBuf};
 pub enum Area {
     /// Product images and their thumbnails (served publicly under `/media/products/`).
     Products,
+    /// Campaign resources customers hand over (served only through `/api/secure-files/`).
+    Resources,
 }
 
 impl Area {
     pub fn dir(self) -> &'static str {
         match self {
             Area::Products => "products",
+            Area::Resources => "resources",
         }
     }
 }

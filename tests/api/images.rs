@@ -32,7 +32,7 @@ fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
     out.into_inner()
 }
 
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let img = RgbaImage::from_fn(width, height, |x, y| {
         Rgba([
             (x % 256) as u8,
@@ -57,7 +57,7 @@ fn gif(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// One multipart part.
-enum Part<'a> {
+pub(crate) enum Part<'a> {
     Text(&'a str, &'a str),
     File {
         field: &'a str,
@@ -102,7 +102,7 @@ fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
     body
 }
 
-fn multipart_request(method: &str, path: &str, parts: &[Part<'_>]) -> Request<Body> {
+pub(crate) fn multipart_request(method: &str, path: &str, parts: &[Part<'_>]) -> Request<Body> {
     Request::builder()
         .method(method)
         .uri(path)

@@ -21,6 +21,7 @@ mod payments;
 mod platform;
 mod popular;
 mod ratelimit;
+mod resources;
 mod snapshots;
 mod templates;
 mod validation;

@@ -128,6 +128,19 @@ pub async fn price_tags(
         .collect())
 }
 
+/// The current names of the products of a type with these ids (active or not).
+pub async fn names(
+    state: &AppState,
+    kind: ProductType,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, String>, sqlx::Error> {
+    Ok(repo::get_many(&state.db, kind, ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.name))
+        .collect())
+}
+
 /// Whether product `id` of the type exists and is active.
 pub async fn is_active(state: &AppState, kind: ProductType, id: i64) -> Result<bool, sqlx::Error> {
     Ok(repo::get(&state.db, kind, id)

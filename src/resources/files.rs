@@ -1,0 +1,149 @@
+//! `GET /api/secure-files/resources/{submission_id}/` (contract-A §4.8, D19, issue 10): a submitted
+//! file for the order's owner, any admin, or the staff member the order is assigned to; the token
+//! may come as `Authorization: Bearer` or `?token=` (the admin SPA's `<img>` and links; redacted from
+//! every log line). No caller → 401; anyone else, or no such file → 404.
+
+use axum::{
+    body::Body as HttpBody,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::Response,
+};
+
+use crate::{
+    auth::{MaybeUser, authenticate_token},
+    error::{AppError, AppResult},
+    extract::{Query, path::parse_id},
+    orders::service as orders,
+    path_param,
+    resources::repo,
+    state::AppState,
+    uploads::{Area, StoredName},
+};
+
+path_param!(
+    /// `{submission_id}`: an integer, or `{"detail": "Resource not found"}`.
+    pub struct SubmissionId(i64) = "submission_id", parse_id, not_found;
+);
+
+fn not_found() -> AppError {
+    AppError::Detail(StatusCode::NOT_FOUND, "Resource not found".into())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Removes stored files (a failed or replaced upload's); failures are logged, never raised.
+pub async fn remove(state: &AppState, names: &[StoredName]) {
+    for name in names {
+        if let Err(error) = state.uploads.storage.delete(Area::Resources, name).await {
+            tracing::warn!(%error, file = %name, "could not remove a resource file");
+        }
+    }
+}
+
+fn content_type(extension: &str) -> &'static str {
+    match extension {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "pdf" => "application/pdf",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "doc" => "application/msword",
+        _ => "application/octet-stream",
+    }
+}
+
+#[utoipa::path(get, path = "/api/secure-files/resources/{submission_id}/", tag = "files",
+    summary = "A submitted resource file (owner, admins, the assigned staff member; header or ?token=)",
+    params(("submission_id" = i64, Path), ("token" = Option<String>, Query)),
+    responses((status = 200, description = "The file"), (status = 401, description = "Authentication required"),
+        (status = 404, description = "Not found, or not the caller's")))]
+pub async fn submission_file(
+    State(state): State<AppState>,
+    MaybeUser(header_user): MaybeUser,
+    submission: Result<SubmissionId, AppError>,
+    Query(query): Query<TokenQuery>,
+) -> AppResult<Response> {
+    let user = match header_user {
+        Some(user) => Some(user),
+        None => match query
+            .token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            Some(token) => authenticate_token(&state, token).await?,
+            None => None,
+        },
+    };
+    let Some(user) = user else {
+        return Err(AppError::Unauthorized(
+            "Authentication credentials were not provided.".into(),
+        ));
+    };
+    let SubmissionId(id) = submission?;
+    let Some((order_id, field_type)) = repo::submission_context(&state.db, id).await? else {
+        return Err(not_found());
+    };
+    let Some(order) = orders::get(&state, order_id).await? else {
+        return Err(not_found());
+    };
+    let allowed = order.user_id == user.id
+        || user.role == "admin"
+        || (user.role == "staff" && order.assigned_to == Some(user.id));
+    if !allowed {
+        return Err(not_found());
+    }
+    let Some(row) = repo::submission(&state.db, id).await? else {
+        return Err(not_found());
+    };
+    let Some(name) = row.file_value.as_deref().and_then(StoredName::parse) else {
+        return Err(AppError::Detail(
+            StatusCode::NOT_FOUND,
+            "No file associated with this submission".into(),
+        ));
+    };
+    let Some(object) = state
+        .uploads
+        .storage
+        .get(Area::Resources, &name)
+        .await
+        .map_err(|e| {
+            AppError::Internal(anyhow::Error::new(e).context("reading a resource file"))
+        })?
+    else {
+        tracing::warn!(submission_id = id, file = %name, "resource file is missing");
+        return Err(not_found());
+    };
+    let disposition = if field_type == "document" {
+        "attachment"
+    } else {
+        "inline"
+    };
+    let mut response = Response::new(HttpBody::from_stream(object.body));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(name.extension())),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(object.len));
+    if let Ok(value) = HeaderValue::from_str(&format!("{disposition}; filename=\"{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, value);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,117 @@
+//! The upload forms' bodies (multipart or urlencoded, as the customer site sends them; contract-B
+//! §4.5, §4.9). A file part is read in chunks and dropped past the cap, so no body is held whole in
+//! memory beyond it; the client's file name and content type are not kept.
+
+use std::collections::HashMap;
+
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, Multipart, Request, multipart::MultipartError},
+    http::{StatusCode, header},
+};
+
+use crate::error::{AppError, AppResult};
+
+/// One part of the form. The first value of a repeated key wins.
+#[derive(Debug, Clone)]
+pub enum Part {
+    Text(String),
+    /// A file's bytes (`None`: it passed the cap and was dropped).
+    File(Option<Bytes>),
+}
+
+#[derive(Debug, Default)]
+pub struct Form {
+    pub parts: HashMap<String, Part>,
+}
+
+impl Form {
+    /// A text part, trimmed; `None` when absent or a file.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.parts.get(name) {
+            Some(Part::Text(value)) => Some(value.trim()),
+            _ => None,
+        }
+    }
+}
+
+fn multipart_error(error: MultipartError) -> AppError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::Error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body is too large.".into(),
+        )
+    } else {
+        AppError::Error(
+            StatusCode::BAD_REQUEST,
+            format!("Multipart form parse error - {}", error.body_text()),
+        )
+    }
+}
+
+/// Reads a multipart or urlencoded body; files over `file_cap` bytes are kept as `File(None)`.
+/// Anything else (JSON included) is a 415 `{"error": …}` (the original's 500, Q39).
+pub async fn read<S: Send + Sync>(request: Request, state: &S, file_cap: usize) -> AppResult<Form> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let mut form = Form::default();
+    match content_type.as_str() {
+        "multipart/form-data" => {
+            let mut multipart = Multipart::from_request(request, state)
+                .await
+                .map_err(|e| AppError::Error(StatusCode::BAD_REQUEST, e.body_text()))?;
+            while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
+                let name = field.name().unwrap_or_default().to_string();
+                let is_file = field.file_name().is_some();
+                if form.parts.contains_key(&name) {
+                    continue;
+                }
+                let part = if is_file {
+                    let mut data: Vec<u8> = Vec::new();
+                    let mut over = false;
+                    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                        if data.len() + chunk.len() > file_cap {
+                            over = true;
+                            break;
+                        }
+                        data.extend_from_slice(&chunk);
+                    }
+                    Part::File((!over).then(|| Bytes::from(data)))
+                } else {
+                    Part::Text(field.text().await.map_err(multipart_error)?)
+                };
+                form.parts.insert(name, part);
+            }
+        }
+        "application/x-www-form-urlencoded" | "" => {
+            let bytes = Bytes::from_request(request, state).await.map_err(|_| {
+                AppError::Error(
+                    StatusCode::BAD_REQUEST,
+                    "Could not read the request body.".into(),
+                )
+            })?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+                    AppError::Error(StatusCode::BAD_REQUEST, "Invalid form body.".into())
+                })?;
+            for (name, value) in pairs {
+                form.parts.entry(name).or_insert(Part::Text(value));
+            }
+        }
+        other => {
+            return Err(AppError::Error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Unsupported media type \"{other}\" in request."),
+            ));
+        }
+    }
+    Ok(form)
+}

@@ -1,0 +1,356 @@
+//! Campaign resources through the router on SQLite and PostgreSQL (issue 10, first part): the
+//! dynamic form of a paid order, an all-or-nothing submission (text, number, PNG, PDF) that moves
+//! the order to `ready_for_processing` and notifies every admin once, hostile files refused with
+//! nothing stored, and the secure-file route's access rule.
+
+use axum::http::StatusCode;
+use electioncart::{
+    auth::model::Role,
+    payments::razorpay::{FAKE_KEY_SECRET, checkout_signature},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    cart::{add, call, package},
+    catalog,
+    helpers::{TestApp, TestResponse, authed, backends, create_user, json_request, token_for},
+    images::{Part, multipart_request, png},
+    orders::{create, scalar, shopper},
+};
+
+const PDF: &[u8] =
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+async fn field(app: &TestApp, admin: &catalog::Admin, product: i64, body: Value) -> i64 {
+    let r = app
+        .request(authed(
+            json_request(
+                "POST",
+                &format!("/api/admin/products/package/{product}/resource-fields/"),
+                body,
+            ),
+            &admin.token,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    r.json()["field"]["id"].as_i64().expect("field id")
+}
+
+async fn submit(app: &TestApp, token: &str, order: i64, parts: &[Part<'_>]) -> TestResponse {
+    let path = format!("/api/orders/{order}/submit-resources/");
+    app.request(authed(multipart_request("POST", &path, parts), token))
+        .await
+}
+
+fn file<'a>(field: &'a str, filename: &'a str, data: &'a [u8]) -> Part<'a> {
+    Part::File {
+        field,
+        filename,
+        content_type: "application/octet-stream",
+        data,
+    }
+}
+
+fn stored_files(app: &TestApp) -> usize {
+    std::fs::read_dir(app.state.config.media_root.join("resources")).map_or(0, |d| d.count())
+}
+
+#[tokio::test]
+async fn the_resource_hand_over_journey() {
+    for backend in backends() {
+        let media = tempfile::tempdir().expect("media dir");
+        let media_root = media.path().to_string_lossy().to_string();
+        let app = TestApp::with_env(
+            backend,
+            &[
+                ("RAZORPAY_MODE", "fake"),
+                ("MEDIA_ROOT", media_root.as_str()),
+            ],
+        )
+        .await;
+        let admin = catalog::admin(&app).await;
+        let (_, token) = shopper(&app, "resource-user").await;
+        let (_, other) = shopper(&app, "resource-other").await;
+        let staff = create_user(&app, "resource-staff", "staff-pass-2026!", Role::Staff).await;
+        let staff_token = token_for(&app, &staff);
+        let p = package(&app, &admin, "Poster Pack", "1200.00").await;
+        let name = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Candidate Name", "field_type": "text", "max_length": 20}),
+        )
+        .await;
+        let ward = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Ward", "field_type": "number", "min_value": 1, "max_value": 99}),
+        )
+        .await;
+        let photo = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Photo", "field_type": "image"}),
+        )
+        .await;
+        let manifesto = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Manifesto", "field_type": "document"}),
+        )
+        .await;
+        let notes = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Notes", "field_type": "text", "is_required": false}),
+        )
+        .await;
+        add(&app, &token, json!({"item_type": "package", "item_id": p})).await;
+        let created = create(&app, &token).await.json();
+        let order = created["order"]["id"].as_i64().expect("order");
+        let item = created["order"]["items"][0]["id"].as_i64().expect("item");
+        let item_s = item.to_string();
+
+        // Before payment: refused.
+        let r = submit(&app, &token, order, &[Part::Text("order_item_id", &item_s)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_eq!(
+            r.json(),
+            json!({"error": "Cannot upload resources for order with status: pending_payment"})
+        );
+        let rzp = created["razorpay_order_id"]
+            .as_str()
+            .expect("rzp")
+            .to_string();
+        let sig = checkout_signature(FAKE_KEY_SECRET, &rzp, "pay_res1");
+        let r = app.request(authed(json_request("POST", &format!("/api/orders/{order}/payment-success/"),
+            json!({"razorpay_order_id": rzp, "razorpay_payment_id": "pay_res1", "razorpay_signature": sig})), &token)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+        // The form, nothing submitted yet.
+        let form = call(
+            &app,
+            "GET",
+            &format!("/api/orders/{order}/resource-fields/"),
+            &token,
+        )
+        .await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.text());
+        let form = form.json();
+        assert_eq!(form["status"], "pending_resources");
+        let fields = form["items"][0]["fields"].as_array().expect("fields");
+        assert_eq!(fields.len(), 5);
+        assert_eq!(fields[0]["field_name"], "Candidate Name");
+        assert_eq!(
+            (fields[0]["submitted"].clone(), fields[0]["value"].clone()),
+            (json!(false), Value::Null)
+        );
+        assert_eq!(
+            call(
+                &app,
+                "GET",
+                &format!("/api/orders/{order}/resource-fields/"),
+                &other
+            )
+            .await
+            .json(),
+            json!({"error": "Order not found"})
+        );
+
+        // JSON is not a form; the item must be given and belong to the order.
+        let r = app
+            .request(authed(
+                json_request(
+                    "POST",
+                    &format!("/api/orders/{order}/submit-resources/"),
+                    json!({"order_item_id": item}),
+                ),
+                &token,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text());
+        assert_eq!(
+            submit(&app, &token, order, &[]).await.json(),
+            json!({"error": "order_item_id is required"})
+        );
+        let r = submit(
+            &app,
+            &token,
+            order,
+            &[Part::Text("order_item_id", "999999")],
+        )
+        .await;
+        assert_eq!(
+            r.json(),
+            json!({"error": "Order item not found or does not belong to this order"})
+        );
+
+        // All-or-nothing: every error reported, nothing stored.
+        let html = b"<!DOCTYPE html><script>alert(1)</script>";
+        let php = b"<?php system($_GET['c']); ?>";
+        let keys = [name, ward, photo, manifesto].map(|id| format!("field_{id}"));
+        let r = submit(
+            &app,
+            &token,
+            order,
+            &[
+                Part::Text("order_item_id", &item_s),
+                Part::Text(&keys[0], "A name far longer than twenty characters"),
+                Part::Text(&keys[1], "3.5"),
+                file(&keys[2], "photo.png", html),
+                file(&keys[3], "manifesto.docx", php),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        let errors = r.json();
+        assert_eq!(errors["success"], false);
+        assert_eq!(
+            errors["errors"][&keys[0]],
+            "Candidate Name exceeds maximum length of 20"
+        );
+        assert_eq!(errors["errors"][&keys[1]], "Ward must be a valid number");
+        assert!(
+            errors["errors"][&keys[2]].is_string() && errors["errors"][&keys[3]].is_string(),
+            "{errors}"
+        );
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM resource_submissions").await,
+            0
+        );
+        assert_eq!(stored_files(&app), 0, "nothing stored");
+
+        // A real PNG and PDF under any names: accepted under generated names.
+        let image = png(40, 30);
+        let r = submit(
+            &app,
+            &token,
+            order,
+            &[
+                Part::Text("order_item_id", &item_s),
+                Part::Text(&keys[0], "Asha Rao"),
+                Part::Text(&keys[1], "42"),
+                file(&keys[2], "../x.exe", &image),
+                file(&keys[3], "manifesto.bin", PDF),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.text());
+        let done = r.json();
+        assert_eq!(done["submissions_count"], 4);
+        assert_eq!(done["order_status"], "ready_for_processing");
+        assert_eq!(done["all_resources_uploaded"], true);
+        assert_eq!(done["pending_items"], json!([]));
+        assert_eq!(stored_files(&app), 2);
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT COUNT(*) FROM notifications WHERE notification_type = 'new_order'"
+            )
+            .await,
+            1,
+            "one per admin"
+        );
+        let moved = scalar(&app, &format!("SELECT COUNT(*) FROM order_status_history WHERE order_id = {order} AND new_status = 'ready_for_processing'")).await;
+        assert_eq!(moved, 1);
+        let _ = notes;
+
+        // The values, with the file behind the secure-file route.
+        let form = call(
+            &app,
+            "GET",
+            &format!("/api/orders/{order}/resource-fields/"),
+            &token,
+        )
+        .await
+        .json();
+        let fields = form["items"][0]["fields"]
+            .as_array()
+            .expect("fields")
+            .clone();
+        assert_eq!(fields[0]["value"], "Asha Rao");
+        assert_eq!(fields[1]["value"], 42);
+        let url = fields[2]["value"].as_str().expect("file url").to_string();
+        assert!(url.starts_with("/api/secure-files/resources/"), "{url}");
+        let r = app.get(&format!("{url}?token={token}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.as_ref(), image.as_slice());
+        assert_eq!(r.header("content-type"), Some("image/png"));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(app.get(&url).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.get(&format!("{url}?token={other}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&format!("{url}?token={staff_token}")).await.status,
+            StatusCode::NOT_FOUND,
+            "staff not assigned"
+        );
+        assert_eq!(
+            app.get(&format!("{url}?token={}", admin.token))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let doc = fields[3]["value"].as_str().expect("doc url").to_string();
+        let r = app.get(&format!("{doc}?token={token}")).await;
+        assert_eq!(r.header("content-type"), Some("application/pdf"));
+        assert!(
+            r.header("content-disposition")
+                .is_some_and(|d| d.starts_with("attachment"))
+        );
+
+        // The read views.
+        let status = call(
+            &app,
+            "GET",
+            &format!("/api/orders/{order}/resource-status/"),
+            &token,
+        )
+        .await
+        .json();
+        assert_eq!(
+            (
+                status["progress_percentage"].clone(),
+                status["all_resources_uploaded"].clone()
+            ),
+            (json!(100), json!(true))
+        );
+        let view = call(
+            &app,
+            "GET",
+            &format!("/api/orders/{order}/resources/"),
+            &token,
+        )
+        .await
+        .json();
+        assert_eq!(view["items"][0]["resources_uploaded"], true);
+
+        // A later submission replaces the values (and the file), and notifies nobody again (Q34).
+        let r = submit(
+            &app,
+            &token,
+            order,
+            &[
+                Part::Text("order_item_id", &item_s),
+                Part::Text(&keys[0], "Asha R."),
+                Part::Text(&keys[1], "7"),
+                file(&keys[2], "p.png", &image),
+                file(&keys[3], "m.pdf", PDF),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM resource_submissions").await,
+            4
+        );
+        assert_eq!(stored_files(&app), 2, "replaced files are removed");
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM notifications").await, 1);
+    }
+}
