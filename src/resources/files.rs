@@ -11,9 +11,10 @@ use axum::{
 };
 
 use crate::{
-    auth::{MaybeUser, authenticate_token},
+    auth::{MaybeUser, authenticate_token, model::User},
     error::{AppError, AppResult},
     extract::{Query, path::parse_id},
+    orders::model::OrderRow,
     orders::service as orders,
     path_param,
     resources::repo,
@@ -32,7 +33,7 @@ fn not_found() -> AppError {
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct TokenQuery {
-    token: Option<String>,
+    pub token: Option<String>,
 }
 
 /// Removes stored files (a failed or replaced upload's); failures are logged, never raised.
@@ -56,73 +57,46 @@ fn content_type(extension: &str) -> &'static str {
     }
 }
 
-#[utoipa::path(get, path = "/api/secure-files/resources/{submission_id}/", tag = "files",
-    summary = "A submitted resource file (owner, admins, the assigned staff member; header or ?token=)",
-    params(("submission_id" = i64, Path), ("token" = Option<String>, Query)),
-    responses((status = 200, description = "The file"), (status = 401, description = "Authentication required"),
-        (status = 404, description = "Not found, or not the caller's")))]
-pub async fn submission_file(
-    State(state): State<AppState>,
-    MaybeUser(header_user): MaybeUser,
-    submission: Result<SubmissionId, AppError>,
-    Query(query): Query<TokenQuery>,
-) -> AppResult<Response> {
+/// The caller from the header or `?token=`; none → 401.
+pub async fn caller(
+    state: &AppState,
+    header_user: Option<User>,
+    token: Option<&str>,
+) -> AppResult<User> {
     let user = match header_user {
         Some(user) => Some(user),
-        None => match query
-            .token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            Some(token) => authenticate_token(&state, token).await?,
+        None => match token.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => authenticate_token(state, token).await?,
             None => None,
         },
     };
-    let Some(user) = user else {
-        return Err(AppError::Unauthorized(
-            "Authentication credentials were not provided.".into(),
-        ));
-    };
-    let SubmissionId(id) = submission?;
-    let Some((order_id, field_type)) = repo::submission_context(&state.db, id).await? else {
-        return Err(not_found());
-    };
-    let Some(order) = orders::get(&state, order_id).await? else {
-        return Err(not_found());
-    };
-    let allowed = order.user_id == user.id
+    user.ok_or_else(|| {
+        AppError::Unauthorized("Authentication credentials were not provided.".into())
+    })
+}
+
+/// The order's owner, any admin, or the staff member it is assigned to.
+pub fn may_read(order: &OrderRow, user: &User) -> bool {
+    order.user_id == user.id
         || user.role == "admin"
-        || (user.role == "staff" && order.assigned_to == Some(user.id));
-    if !allowed {
-        return Err(not_found());
-    }
-    let Some(row) = repo::submission(&state.db, id).await? else {
-        return Err(not_found());
-    };
-    let Some(name) = row.file_value.as_deref().and_then(StoredName::parse) else {
-        return Err(AppError::Detail(
-            StatusCode::NOT_FOUND,
-            "No file associated with this submission".into(),
-        ));
-    };
+        || (user.role == "staff" && order.assigned_to == Some(user.id))
+}
+
+/// Streams a stored resource file with safe headers (`inline` or `attachment`).
+pub async fn serve(state: &AppState, name: &StoredName, attachment: bool) -> AppResult<Response> {
     let Some(object) = state
         .uploads
         .storage
-        .get(Area::Resources, &name)
+        .get(Area::Resources, name)
         .await
         .map_err(|e| {
             AppError::Internal(anyhow::Error::new(e).context("reading a resource file"))
         })?
     else {
-        tracing::warn!(submission_id = id, file = %name, "resource file is missing");
+        tracing::warn!(file = %name, "resource file is missing");
         return Err(not_found());
     };
-    let disposition = if field_type == "document" {
-        "attachment"
-    } else {
-        "inline"
-    };
+    let disposition = if attachment { "attachment" } else { "inline" };
     let mut response = Response::new(HttpBody::from_stream(object.body));
     let h = response.headers_mut();
     h.insert(
@@ -146,4 +120,38 @@ pub async fn submission_file(
         HeaderValue::from_static("cross-origin"),
     );
     Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/secure-files/resources/{submission_id}/", tag = "files",
+    summary = "A submitted resource file (owner, admins, the assigned staff member; header or ?token=)",
+    params(("submission_id" = i64, Path), ("token" = Option<String>, Query)),
+    responses((status = 200, description = "The file"), (status = 401, description = "Authentication required"),
+        (status = 404, description = "Not found, or not the caller's")))]
+pub async fn submission_file(
+    State(state): State<AppState>,
+    MaybeUser(header_user): MaybeUser,
+    submission: Result<SubmissionId, AppError>,
+    Query(query): Query<TokenQuery>,
+) -> AppResult<Response> {
+    let user = caller(&state, header_user, query.token.as_deref()).await?;
+    let SubmissionId(id) = submission?;
+    let Some((order_id, field_type)) = repo::submission_context(&state.db, id).await? else {
+        return Err(not_found());
+    };
+    let Some(order) = orders::get(&state, order_id).await? else {
+        return Err(not_found());
+    };
+    if !may_read(&order, &user) {
+        return Err(not_found());
+    }
+    let Some(row) = repo::submission(&state.db, id).await? else {
+        return Err(not_found());
+    };
+    let Some(name) = row.file_value.as_deref().and_then(StoredName::parse) else {
+        return Err(AppError::Detail(
+            StatusCode::NOT_FOUND,
+            "No file associated with this submission".into(),
+        ));
+    };
+    serve(&state, &name, field_type == "document").await
 }

@@ -10,7 +10,22 @@ use axum::{
     http::{StatusCode, header},
 };
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult},
+    extract::path::parse_id,
+    orders::service::order_not_found,
+    path_param,
+};
+
+/// The largest file any field may take (a document field's own cap is at most 20 MB).
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+/// The upload routes' body limit: a few files at the cap plus the text fields.
+pub const UPLOAD_BODY_LIMIT: usize = 25 * 1024 * 1024;
+
+path_param!(
+    /// `{order_id}`: an integer, or `{"error": "Order not found"}`.
+    pub struct OrderId(i64) = "order_id", parse_id, order_not_found;
+);
 
 /// One part of the form. The first value of a repeated key wins.
 #[derive(Debug, Clone)]

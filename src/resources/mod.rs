@@ -4,6 +4,7 @@
 
 pub mod files;
 pub mod form;
+pub mod legacy;
 pub mod model;
 pub mod repo;
 pub mod routes;

@@ -38,9 +38,10 @@ pub fn submission_url(id: i64) -> String {
     format!("/api/secure-files/resources/{id}/")
 }
 
-/// The secure-file URL of a legacy form's photo or logo.
-pub fn legacy_url(order_id: i64, kind: &str) -> String {
-    format!("/api/secure-files/orders/{order_id}/{kind}/")
+/// The secure-file URL of a legacy form's photo or logo. Per item: the contract's
+/// `/api/secure-files/orders/{order_id}/{kind}/` serves only the order's first item's.
+pub fn legacy_url(item_id: i64, kind: &str) -> String {
+    format!("/api/secure-files/order-items/{item_id}/{kind}/")
 }
 
 impl SubmissionRow {
@@ -71,12 +72,12 @@ pub struct ResourceOut {
 }
 
 impl ResourceOut {
-    pub fn new(row: &ResourceRow, order_id: i64, tz: time::UtcOffset) -> Self {
+    pub fn new(row: &ResourceRow, tz: time::UtcOffset) -> Self {
         Self {
             id: row.id,
             order_item: row.order_item_id,
-            candidate_photo: legacy_url(order_id, "candidate_photo"),
-            party_logo: legacy_url(order_id, "party_logo"),
+            candidate_photo: legacy_url(row.order_item_id, "candidate_photo"),
+            party_logo: legacy_url(row.order_item_id, "party_logo"),
             campaign_slogan: row.campaign_slogan.clone(),
             preferred_date: row.preferred_date.clone(),
             whatsapp_number: row.whatsapp_number.clone(),

@@ -150,3 +150,13 @@ pub async fn submission_context(
     .fetch_optional(pool)
     .await)
 }
+
+/// The order an item belongs to.
+pub async fn order_of_item(db: &Db, item_id: i64) -> Result<Option<i64>, sqlx::Error> {
+    db_read!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT order_id FROM order_items WHERE id = $1"
+    )
+    .bind(item_id)
+    .fetch_optional(pool)
+    .await)
+}

@@ -23,11 +23,11 @@ use crate::{
     error::{AppError, AppResult},
     extract::path::parse_id,
     orders::{model::OrderItemRow, service as orders},
-    path_param,
     ratelimit::UPLOADS_PER_USER,
     resources::{
         files,
-        form::{self, Form, Part},
+        form::{self, Form, MAX_FILE_BYTES, OrderId, Part, UPLOAD_BODY_LIMIT},
+        legacy,
         model::{ResourceOut, SubmissionRow},
         repo,
         service::{accepts_uploads, complete_item},
@@ -42,10 +42,6 @@ use crate::{
 };
 
 const MB: usize = 1024 * 1024;
-/// The largest file any field may take (a document field's own cap is at most 20 MB).
-pub const MAX_FILE_BYTES: usize = 20 * MB;
-/// The upload routes' body limit: a few files at the cap plus the text fields.
-pub const UPLOAD_BODY_LIMIT: usize = 25 * MB;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -53,13 +49,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resources_view))
         .routes(routes!(resource_status))
         .routes(routes!(submit_resources).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)))
+        .routes(routes!(legacy::upload_resources).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)))
         .routes(routes!(files::submission_file))
+        .routes(routes!(legacy::item_file))
+        .routes(routes!(legacy::order_file))
 }
-
-path_param!(
-    /// `{order_id}`: an integer, or `{"error": "Order not found"}`.
-    pub struct OrderId(i64) = "order_id", parse_id, orders::order_not_found;
-);
 
 fn error(status: StatusCode, message: impl Into<String>) -> AppError {
     AppError::Error(status, message.into())
@@ -176,7 +170,7 @@ async fn resources_view(
             let resource = legacy
                 .iter()
                 .find(|r| r.order_item_id == item.id)
-                .map(|r| ResourceOut::new(r, order.id, tz));
+                .map(|r| ResourceOut::new(r, tz));
             json!({
                 "id": item.id, "item_type": item.product_type, "item_name": names.get(&item.id),
                 "quantity": item.quantity, "resources_uploaded": item.resources_uploaded,

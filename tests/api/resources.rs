@@ -354,3 +354,203 @@ async fn the_resource_hand_over_journey() {
         assert_eq!(scalar(&app, "SELECT COUNT(*) FROM notifications").await, 1);
     }
 }
+
+/// Pays a fresh order of `packages` (fake gateway) and returns (order id, item ids).
+async fn paid_order(
+    app: &TestApp,
+    token: &str,
+    packages: &[i64],
+    payment: &str,
+) -> (i64, Vec<i64>) {
+    for p in packages {
+        add(app, token, json!({"item_type": "package", "item_id": p})).await;
+    }
+    let created = create(app, token).await.json();
+    let order = created["order"]["id"].as_i64().expect("order");
+    let items = created["order"]["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_i64().expect("id"))
+        .collect();
+    let rzp = created["razorpay_order_id"]
+        .as_str()
+        .expect("rzp")
+        .to_string();
+    let sig = checkout_signature(FAKE_KEY_SECRET, &rzp, payment);
+    let r = app.request(authed(json_request("POST", &format!("/api/orders/{order}/payment-success/"),
+        json!({"razorpay_order_id": rzp, "razorpay_payment_id": payment, "razorpay_signature": sig})), token)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    (order, items)
+}
+
+#[tokio::test]
+async fn the_legacy_form_one_per_item() {
+    for backend in backends() {
+        let media = tempfile::tempdir().expect("media dir");
+        let media_root = media.path().to_string_lossy().to_string();
+        let app = TestApp::with_env(
+            backend,
+            &[
+                ("RAZORPAY_MODE", "fake"),
+                ("MEDIA_ROOT", media_root.as_str()),
+            ],
+        )
+        .await;
+        let admin = catalog::admin(&app).await;
+        let (_, token) = shopper(&app, "legacy-user").await;
+        let (_, other) = shopper(&app, "legacy-other").await;
+        let a = package(&app, &admin, "Legacy A", "500.00").await;
+        let b = package(&app, &admin, "Legacy B", "600.00").await;
+        let (order, items) = paid_order(&app, &token, &[a, b], "pay_legacy1").await;
+        let path = format!("/api/orders/{order}/upload-resources/");
+        let image = png(20, 20);
+        let html = b"<html><script>alert(1)</script></html>";
+
+        // Field errors in DRF's shape; nothing stored.
+        let first = items[0].to_string();
+        let r = app
+            .request(authed(
+                multipart_request(
+                    "POST",
+                    &path,
+                    &[
+                        Part::Text("order_item_id", &first),
+                        file("party_logo", "logo.png", html),
+                        Part::Text("campaign_slogan", "Vote"),
+                        Part::Text("preferred_date", "2026-02-30"),
+                        Part::Text("whatsapp_number", "12345"),
+                    ],
+                ),
+                &token,
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        let errors = r.json();
+        assert_eq!(errors["candidate_photo"], json!(["No file was submitted."]));
+        assert_eq!(
+            errors["party_logo"][0],
+            "Upload a valid image. The file you uploaded was either not an image or a corrupted image."
+        );
+        assert_eq!(
+            errors["whatsapp_number"],
+            json!(["WhatsApp number must be at least 10 digits"])
+        );
+        assert!(errors["preferred_date"].is_array(), "{errors}");
+        assert_eq!(stored_files(&app), 0);
+
+        let upload = |item: String| {
+            let image = image.clone();
+            let path = path.clone();
+            let token = token.clone();
+            let app = &app;
+            async move {
+                app.request(authed(
+                    multipart_request(
+                        "POST",
+                        &path,
+                        &[
+                            Part::Text("order_item_id", &item),
+                            file("candidate_photo", "me.exe", &image),
+                            file("party_logo", "logo", &image),
+                            Part::Text("campaign_slogan", "Vote for change"),
+                            Part::Text("preferred_date", "2026-12-20"),
+                            Part::Text("whatsapp_number", "+91 98765 43210"),
+                        ],
+                    ),
+                    &token,
+                ))
+                .await
+            }
+        };
+        let r = upload(first.clone()).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.text());
+        let body = r.json();
+        assert_eq!(body["order_status"], "pending_resources");
+        assert_eq!(body["all_resources_uploaded"], false);
+        assert_eq!(body["pending_items"][0]["id"], items[1]);
+        assert_eq!(body["pending_items"][0]["item_name"], "Legacy B");
+        let photo_url = body["resource"]["candidate_photo"]
+            .as_str()
+            .expect("url")
+            .to_string();
+        assert_eq!(body["resource"]["preferred_date"], "2026-12-20");
+        let again = upload(first.clone()).await;
+        assert_eq!(
+            again.json(),
+            json!({"error": "Resources already uploaded for this order item"})
+        );
+        assert_eq!(again.status, StatusCode::BAD_REQUEST);
+        let r = upload(items[1].to_string()).await;
+        assert_eq!(
+            r.json()["order_status"],
+            "ready_for_processing",
+            "{}",
+            r.text()
+        );
+        assert_eq!(scalar(&app, "SELECT COUNT(*) FROM notifications").await, 1);
+        assert_eq!(stored_files(&app), 4);
+
+        // The files, per item and (the contract's route) the first item's.
+        let r = app.get(&format!("{photo_url}?token={token}")).await;
+        assert_eq!(
+            (r.status, r.body.as_ref() == image.as_slice()),
+            (StatusCode::OK, true)
+        );
+        let r = app
+            .get(&format!(
+                "/api/secure-files/orders/{order}/party_logo/?token={token}"
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(
+            app.get(&format!(
+                "/api/secure-files/orders/{order}/party_logo/?token={other}"
+            ))
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            app.get(&format!("/api/secure-files/orders/{order}/party_logo/"))
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            app.get(&format!(
+                "/api/secure-files/orders/{order}/nope/?token={token}"
+            ))
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+        // The read view shows both forms.
+        let view = call(
+            &app,
+            "GET",
+            &format!("/api/orders/{order}/resources/"),
+            &token,
+        )
+        .await
+        .json();
+        assert_eq!(
+            view["items"][1]["resources"]["campaign_slogan"],
+            "Vote for change"
+        );
+        let status = call(
+            &app,
+            "GET",
+            &format!("/api/orders/{order}/resource-status/"),
+            &token,
+        )
+        .await
+        .json();
+        assert!(
+            status["uploaded_items"][0]["uploaded_at"]
+                .as_str()
+                .expect("at")
+                .ends_with('Z')
+        );
+    }
+}
