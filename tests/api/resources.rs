@@ -554,3 +554,213 @@ async fn the_legacy_form_one_per_item() {
         );
     }
 }
+
+/// A small PNG whose header claims 20000 × 20000 pixels (a decompression bomb: refused from the
+/// header, never decoded).
+fn png_bomb() -> Vec<u8> {
+    let mut bytes = png(8, 8);
+    bytes[16..20].copy_from_slice(&20_000u32.to_be_bytes());
+    bytes[20..24].copy_from_slice(&20_000u32.to_be_bytes());
+    let mut crc = flate2::Crc::new();
+    crc.update(&bytes[12..29]);
+    bytes[29..33].copy_from_slice(&crc.sum().to_be_bytes());
+    bytes
+}
+
+#[tokio::test]
+async fn hostile_files_are_refused_and_nothing_is_stored() {
+    for backend in backends() {
+        let media = tempfile::tempdir().expect("media dir");
+        let media_root = media.path().to_string_lossy().to_string();
+        let app = TestApp::with_env(
+            backend,
+            &[
+                ("RAZORPAY_MODE", "fake"),
+                ("MEDIA_ROOT", media_root.as_str()),
+                ("RATE_LIMIT_ENABLED", "false"),
+            ],
+        )
+        .await;
+        let admin = catalog::admin(&app).await;
+        let (_, token) = shopper(&app, "hostile-user").await;
+        let p = package(&app, &admin, "Hostile", "900.00").await;
+        let photo = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Photo", "field_type": "image"}),
+        )
+        .await;
+        let doc = field(
+            &app,
+            &admin,
+            p,
+            json!({"field_name": "Doc", "field_type": "document", "max_file_size_mb": 1}),
+        )
+        .await;
+        let (order, items) = paid_order(&app, &token, &[p], "pay_hostile").await;
+        let item = items[0].to_string();
+        let (photo_key, doc_key) = (format!("field_{photo}"), format!("field_{doc}"));
+        let pdf_over_cap = [PDF, &vec![b' '; 1024 * 1024]].concat();
+        let mut zip = Vec::new();
+        {
+            let mut writer = zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+            writer
+                .start_file("evil.sh", zip::write::SimpleFileOptions::default())
+                .expect("zip");
+            std::io::Write::write_all(&mut writer, b"#!/bin/sh\nrm -rf /").expect("zip");
+            writer.finish().expect("zip");
+        }
+        let elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0".to_vec();
+        let cases: Vec<(&str, &str, &str, Vec<u8>)> = vec![
+            ("PDF named .png", &photo_key, "x.png", PDF.to_vec()),
+            (
+                "HTML named .jpg",
+                &photo_key,
+                "x.jpg",
+                b"<html><body>hi</body></html>".to_vec(),
+            ),
+            (
+                "SVG named .jpg",
+                &photo_key,
+                "x.jpg",
+                b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>".to_vec(),
+            ),
+            ("decompression bomb", &photo_key, "bomb.png", png_bomb()),
+            (
+                "image cap + 1",
+                &photo_key,
+                "big.png",
+                vec![0x89; 5 * 1024 * 1024 + 1],
+            ),
+            ("ELF named .pdf", &doc_key, "x.pdf", elf),
+            (
+                "PHP named .docx",
+                &doc_key,
+                "x.docx",
+                b"<?php echo 1; ?>".to_vec(),
+            ),
+            ("a ZIP that is not a DOCX", &doc_key, "x.docx", zip),
+            ("document cap + 1", &doc_key, "big.pdf", pdf_over_cap),
+        ];
+        for (name, key, filename, data) in &cases {
+            let other_key = if *key == photo_key {
+                &doc_key
+            } else {
+                &photo_key
+            };
+            let image = png(4, 4);
+            let other: Part<'_> = if other_key == &photo_key {
+                file(other_key, "ok.png", &image)
+            } else {
+                file(other_key, "ok.pdf", PDF)
+            };
+            let r = submit(
+                &app,
+                &token,
+                order,
+                &[
+                    Part::Text("order_item_id", &item),
+                    file(key, filename, data),
+                    other,
+                ],
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{backend:?} {name}: {}",
+                r.text()
+            );
+            let body = r.json();
+            assert!(body["errors"][key].is_string(), "{name}: {body}");
+            assert!(
+                body["errors"].get(other_key).is_none(),
+                "{name}: the good file is fine: {body}"
+            );
+        }
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM resource_submissions").await,
+            0
+        );
+        assert_eq!(stored_files(&app), 0, "nothing stored");
+        let bomb = png_bomb();
+        let r = submit(
+            &app,
+            &token,
+            order,
+            &[
+                Part::Text("order_item_id", &item),
+                file(&photo_key, "b.png", &bomb),
+                file(&doc_key, "d.pdf", PDF),
+            ],
+        )
+        .await;
+        assert_eq!(
+            r.json()["errors"][&photo_key],
+            "Image dimensions too large. Maximum pixels: 89,478,485"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_hand_overs_move_the_order_once() {
+    for backend in backends() {
+        let media = tempfile::tempdir().expect("media dir");
+        let media_root = media.path().to_string_lossy().to_string();
+        let app = TestApp::with_env(
+            backend,
+            &[
+                ("RAZORPAY_MODE", "fake"),
+                ("MEDIA_ROOT", media_root.as_str()),
+                ("RATE_LIMIT_ENABLED", "false"),
+            ],
+        )
+        .await;
+        let admin = catalog::admin(&app).await;
+        create_user(&app, "second-admin", "second-admin-pass", Role::Admin).await;
+        let (_, token) = shopper(&app, "parallel-user").await;
+        let packages = [
+            package(&app, &admin, "Par A", "100.00").await,
+            package(&app, &admin, "Par B", "100.00").await,
+            package(&app, &admin, "Par C", "100.00").await,
+        ];
+        let (order, items) = paid_order(&app, &token, &packages, "pay_parallel").await;
+        let mut tasks = Vec::new();
+        for item in items.iter().chain(items.iter()) {
+            let router = app.router.clone();
+            let token = token.clone();
+            let item = item.to_string();
+            tasks.push(tokio::spawn(async move {
+                let path = format!("/api/orders/{order}/submit-resources/");
+                let request = json_request("POST", &path, json!({}));
+                let (parts, _) = request.into_parts();
+                let mut request = axum::http::Request::from_parts(
+                    parts,
+                    axum::body::Body::from(format!("order_item_id={item}")),
+                );
+                request.headers_mut().insert(
+                    "content-type",
+                    "application/x-www-form-urlencoded".parse().expect("ct"),
+                );
+                crate::helpers::send(&router, authed(request, &token))
+                    .await
+                    .status
+            }));
+        }
+        for task in tasks {
+            assert_eq!(
+                task.await.expect("task"),
+                StatusCode::CREATED,
+                "{backend:?}"
+            );
+        }
+        let moved = scalar(&app, &format!("SELECT COUNT(*) FROM order_status_history WHERE order_id = {order} AND new_status = 'ready_for_processing'")).await;
+        assert_eq!(moved, 1, "{backend:?}");
+        assert_eq!(
+            scalar(&app, "SELECT COUNT(*) FROM notifications").await,
+            2,
+            "one per admin, once"
+        );
+    }
+}
