@@ -5,7 +5,9 @@
 //! - `cart-add-get`: add one unit of a package, then read the cart;
 //! - `order-create`: add one unit, then `POST /api/orders/create/` (the fake gateway: no network);
 //! - `payment-verify`: add, create, then `payment-success` with a signature made under the fake
-//!   gateway's secret (the order becomes paid: a payment-history row with its invoice number).
+//!   gateway's secret (the order becomes paid: a payment-history row with its invoice number);
+//! - `upload-1mb` / `upload-5mb`: one `submit-resources` of a noise PNG (decoded in full by the
+//!   server) on the connection's paid order, 16 connections; the row's RSS peak is the memory bound.
 
 use anyhow::{Context, Result};
 use http_body_util::{BodyExt, Full};
@@ -21,13 +23,20 @@ pub enum Flow {
     CartAddGet,
     OrderCreate,
     PaymentVerify,
+    /// One `submit-resources` with an image of about this many bytes, on the connection's paid order.
+    Upload(usize),
 }
+
+/// Multipart framing for the upload flows.
+pub const BOUNDARY: &str = "electioncart-bench-boundary";
 
 /// What one connection's iterations need.
 pub struct FlowInput<'a> {
     pub host: &'a HeaderValue,
     pub bearer: &'a HeaderValue,
     pub add_body: &'a Bytes,
+    /// The upload flows' `(path, multipart body)` for this connection.
+    pub upload: Option<&'a (String, Bytes)>,
 }
 
 /// `Ok(Err(why))`: an answer other than the expected one; `Err`: the connection failed.
@@ -69,6 +78,31 @@ pub async fn run(
     sender: &mut SendRequest<Full<Bytes>>,
     input: &FlowInput<'_>,
 ) -> FlowResult {
+    if let Flow::Upload(_) = flow {
+        let Some((path, body)) = input.upload else {
+            return Ok(Err("an upload flow without its order".into()));
+        };
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(path.as_str())
+            .header(HOST, input.host)
+            .header(AUTHORIZATION, input.bearer)
+            .header(
+                CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(Full::new(body.clone()))
+            .expect("a request from valid parts");
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status();
+        let bytes = response.into_body().collect().await?.to_bytes();
+        return Ok(if status == StatusCode::CREATED {
+            Ok(())
+        } else {
+            unexpected("submit-resources", status, &bytes)
+        });
+    }
     let (status, body) = step(
         sender,
         input,
@@ -165,4 +199,37 @@ pub async fn users(
         tokens.push(format!("Bearer {token}"));
     }
     Ok(tokens)
+}
+
+/// A PNG of noise (incompressible) of about `bytes` bytes.
+pub fn noise_png(bytes: usize) -> Vec<u8> {
+    let side = ((bytes / 4) as f64).sqrt() as u32;
+    let mut state: u32 = 0x9E37_79B9;
+    let image = image::RgbaImage::from_fn(side, side, |_, _| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        image::Rgba(state.to_le_bytes())
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgba8(image)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode a PNG");
+    out.into_inner()
+}
+
+/// The multipart body of one submission: the item and the image field.
+pub fn upload_body(item_id: i64, field_id: i64, png: &[u8]) -> Bytes {
+    let mut body = Vec::with_capacity(png.len() + 512);
+    body.extend_from_slice(
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"order_item_id\"\r\n\r\n{item_id}\r\n\
+             --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"field_{field_id}\"; filename=\"photo.png\"\r\n\
+             Content-Type: image/png\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(png);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    Bytes::from(body)
 }

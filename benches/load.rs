@@ -110,6 +110,8 @@ struct Prepared {
     id: Option<i64>,
     /// `Bearer …` values, one per connection (flows).
     bearers: Vec<String>,
+    /// `(path, multipart body)` per connection (upload flows).
+    uploads: Vec<(String, Bytes)>,
 }
 
 impl Scenario {
@@ -209,7 +211,124 @@ fn scenarios() -> Vec<Scenario> {
         Scenario::flow("cart-add-get", flows::Flow::CartAddGet),
         Scenario::flow("order-create", flows::Flow::OrderCreate),
         Scenario::flow("payment-verify", flows::Flow::PaymentVerify),
+        Scenario {
+            setup: Some(|ctx| Box::pin(upload_orders(ctx, 1024 * 1024))),
+            connections: Some(16),
+            ..Scenario::flow("upload-1mb", flows::Flow::Upload(1024 * 1024))
+        },
+        Scenario {
+            setup: Some(|ctx| Box::pin(upload_orders(ctx, 4_800_000))),
+            connections: Some(16),
+            ..Scenario::flow("upload-5mb", flows::Flow::Upload(4_800_000))
+        },
     ]
+}
+
+/// Per connection a user with a paid order of a package that has one image field, and the
+/// multipart body of a submission of a noise PNG of about `size` bytes (the upload flows).
+async fn upload_orders(ctx: SetupCtx, size: usize) -> Result<Prepared> {
+    let json = |v: serde_json::Value| v.to_string().into_bytes();
+    let (status, body) = ctx
+        .request(
+            Method::POST,
+            "/api/auth/login/",
+            &[("content-type", "application/json")],
+            Some(br#"{"username":"demo-admin","password":"DemoAdmin#2026"}"#),
+        )
+        .await?;
+    anyhow::ensure!(status.is_success(), "demo-admin login answered {status}");
+    let admin = format!(
+        "Bearer {}",
+        serde_json::from_slice::<serde_json::Value>(&body)?["token"]
+            .as_str()
+            .context("an admin token")?
+    );
+    let admin_headers = [
+        ("authorization", admin.as_str()),
+        ("content-type", "application/json"),
+    ];
+    let name = format!("Bench Upload {}", uuid::Uuid::new_v4().simple());
+    let (status, body) = ctx
+        .request(
+            Method::POST,
+            "/api/admin/products/package/",
+            &admin_headers,
+            Some(&json(
+                serde_json::json!({"name": name, "price": "100.00", "description": "d"}),
+            )),
+        )
+        .await?;
+    anyhow::ensure!(status.is_success(), "package create answered {status}");
+    let package = serde_json::from_slice::<serde_json::Value>(&body)?["id"]
+        .as_i64()
+        .context("a package id")?;
+    let (status, body) = ctx
+        .request(
+            Method::POST,
+            &format!("/api/admin/products/package/{package}/resource-fields/"),
+            &admin_headers,
+            Some(&json(
+                serde_json::json!({"field_name": "Photo", "field_type": "image"}),
+            )),
+        )
+        .await?;
+    anyhow::ensure!(status.is_success(), "field create answered {status}");
+    let field = serde_json::from_slice::<serde_json::Value>(&body)?["field"]["id"]
+        .as_i64()
+        .context("a field id")?;
+    let png = flows::noise_png(size);
+    let mut prepared = flow_users(ctx).await?;
+    let mut uploads = Vec::new();
+    for bearer in &prepared.bearers {
+        let headers = [
+            ("authorization", bearer.as_str()),
+            ("content-type", "application/json"),
+        ];
+        let add = json(serde_json::json!({"item_type": "package", "item_id": package}));
+        let (status, _) = ctx
+            .request(Method::POST, "/api/cart/add/", &headers, Some(&add))
+            .await?;
+        anyhow::ensure!(status.is_success(), "cart add answered {status}");
+        let (status, body) = ctx
+            .request(Method::POST, "/api/orders/create/", &headers, None)
+            .await?;
+        anyhow::ensure!(
+            status == StatusCode::CREATED,
+            "order create answered {status}"
+        );
+        let created: serde_json::Value = serde_json::from_slice(&body)?;
+        let order = created["order"]["id"].as_i64().context("an order id")?;
+        let item = created["order"]["items"][0]["id"]
+            .as_i64()
+            .context("an item id")?;
+        let rzp = created["razorpay_order_id"]
+            .as_str()
+            .context("a razorpay id")?;
+        let payment = format!("pay_up{}", uuid::Uuid::new_v4().simple());
+        let signature = electioncart::payments::razorpay::checkout_signature(
+            electioncart::payments::razorpay::FAKE_KEY_SECRET,
+            rzp,
+            &payment,
+        );
+        let verify = json(
+            serde_json::json!({"razorpay_order_id": rzp, "razorpay_payment_id": payment, "razorpay_signature": signature}),
+        );
+        let (status, _) = ctx
+            .request(
+                Method::POST,
+                &format!("/api/orders/{order}/payment-success/"),
+                &headers,
+                Some(&verify),
+            )
+            .await?;
+        anyhow::ensure!(status.is_success(), "payment answered {status}");
+        uploads.push((
+            format!("/api/orders/{order}/submit-resources/"),
+            flows::upload_body(item, field, &png),
+        ));
+    }
+    prepared.uploads = uploads;
+    Ok(prepared)
 }
 
 /// One user per connection, and the add-to-cart body of the first package (the flows).
@@ -377,6 +496,7 @@ struct Target {
     body: Bytes,
     flow: Option<flows::Flow>,
     bearers: Vec<HeaderValue>,
+    uploads: Vec<(String, Bytes)>,
 }
 
 impl Target {
@@ -402,6 +522,7 @@ impl Target {
                 .iter()
                 .map(|b| HeaderValue::try_from(b.as_str()).context("a bearer header"))
                 .collect::<Result<_>>()?,
+            uploads: prepared.uploads.clone(),
         })
     }
 
@@ -423,6 +544,7 @@ impl Target {
                 .map_or_else(Bytes::new, |b| Bytes::from_static(b.as_bytes())),
             flow: None,
             bearers: Vec::new(),
+            uploads: Vec::new(),
         })
     }
 
@@ -911,6 +1033,7 @@ async fn connection_loop(
                 host,
                 bearer,
                 add_body: &target.body,
+                upload: target.uploads.get(index % target.uploads.len().max(1)),
             };
             let started = Instant::now();
             let counted = started >= warm_end;
