@@ -72,6 +72,25 @@ pub struct RazorpayConfig {
     pub timeout: Duration,
 }
 
+/// Where uploaded files live (D19).
+#[derive(Debug, Clone)]
+pub enum StorageBackend {
+    /// Under `MEDIA_ROOT` on the local disk.
+    Local,
+    /// An S3-compatible bucket, shared by every instance.
+    S3(S3Config),
+}
+
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    pub path_style: bool,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Json,
@@ -147,6 +166,7 @@ pub struct Config {
     pub memory_warning_mb: f64,
     pub log_format: LogFormat,
     pub razorpay: RazorpayConfig,
+    pub storage: StorageBackend,
 }
 
 /// A configuration value that could not be parsed.
@@ -288,6 +308,34 @@ impl Config {
             timeout: Duration::from_millis(parse("RAZORPAY_TIMEOUT_MS", 10_000)?.clamp(10, 60_000)),
         };
 
+        let storage = match get("STORAGE_BACKEND")
+            .map(|v| v.to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("local") | Some("disk") => StorageBackend::Local,
+            Some("s3") => {
+                let need = |k: &str| {
+                    get(k).ok_or_else(|| ConfigError(format!("STORAGE_BACKEND=s3 needs {k}")))
+                };
+                let region = get("S3_REGION").unwrap_or_else(|| "us-east-1".into());
+                let endpoint = get("S3_ENDPOINT");
+                StorageBackend::S3(S3Config {
+                    path_style: flag("S3_PATH_STYLE", endpoint.is_some())?,
+                    endpoint: endpoint
+                        .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com")),
+                    bucket: need("S3_BUCKET")?,
+                    region,
+                    access_key_id: need("S3_ACCESS_KEY_ID")?,
+                    secret_access_key: Secret::new(need("S3_SECRET_ACCESS_KEY")?),
+                })
+            }
+            Some(other) => {
+                return Err(ConfigError(format!(
+                    "STORAGE_BACKEND must be local or s3, got {other:?}"
+                )));
+            }
+        };
+
         Ok(Self {
             env,
             port,
@@ -345,6 +393,7 @@ impl Config {
             memory_warning_mb: parse("MEMORY_WARNING_MB", 400)? as f64,
             log_format,
             razorpay,
+            storage,
         })
     }
 

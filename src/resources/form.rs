@@ -90,16 +90,23 @@ pub async fn read<S: Send + Sync>(request: Request, state: &S, file_cap: usize) 
                     continue;
                 }
                 let part = if is_file {
-                    let mut data: Vec<u8> = Vec::new();
+                    // The chunks are kept as they arrive and joined once, into an exact-size buffer
+                    // (a growing Vec would hold up to twice the file).
+                    let mut chunks: Vec<Bytes> = Vec::new();
+                    let mut len = 0usize;
                     let mut over = false;
                     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                        if data.len() + chunk.len() > file_cap {
+                        len += chunk.len();
+                        if len > file_cap {
                             over = true;
                             break;
                         }
-                        data.extend_from_slice(&chunk);
+                        chunks.push(chunk);
                     }
-                    Part::File((!over).then(|| Bytes::from(data)))
+                    Part::File((!over).then(|| match chunks.len() {
+                        1 => chunks.swap_remove(0),
+                        _ => Bytes::from(chunks.concat()),
+                    }))
                 } else {
                     Part::Text(field.text().await.map_err(multipart_error)?)
                 };

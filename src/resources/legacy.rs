@@ -29,7 +29,7 @@ use crate::{
     state::AppState,
     uploads::{
         Area, StoredName,
-        images::{ImageRejection, MAX_IMAGE_BYTES, check_image},
+        images::{ImageRejection, MAX_IMAGE_BYTES, verify_image},
     },
     validation::{BLANK, INVALID_INT, REQUIRED},
 };
@@ -99,8 +99,8 @@ async fn image(
         }
         Some(Part::File(Some(bytes))) => bytes.clone(),
     };
-    match check_image(&state.uploads.image_pool, bytes.clone(), MAX_IMAGE_BYTES).await {
-        Ok(Ok(checked)) => Some((bytes, checked.kind.extension())),
+    match verify_image(&state.uploads.image_pool, bytes.clone(), MAX_IMAGE_BYTES).await {
+        Ok(Ok(kind)) => Some((bytes, kind.extension())),
         Ok(Err(ImageRejection::TooLarge)) => {
             errors.add(name, "File size cannot exceed 5MB");
             None

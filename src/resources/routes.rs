@@ -37,7 +37,7 @@ use crate::{
     uploads::{
         Area, StoredName,
         documents::{DocumentType, check_document},
-        images::{MAX_IMAGE_BYTES, check_image},
+        images::{MAX_IMAGE_BYTES, verify_image},
     },
 };
 
@@ -327,15 +327,15 @@ async fn validate(
                 return Err(format!("{name} exceeds maximum size of {}MB", cap / MB));
             };
             if kind == "image" {
-                let verdict = check_image(&state.uploads.image_pool, bytes.clone(), cap)
+                let verdict = verify_image(&state.uploads.image_pool, bytes.clone(), cap)
                     .await
                     .map_err(|_| {
                         format!("{name}: the image could not be checked, please try again")
                     })?;
-                let checked = verdict.map_err(|r| r.message())?;
+                let kind = verdict.map_err(|r| r.message())?;
                 Ok(Some(FieldValue::File {
                     bytes,
-                    extension: checked.kind.extension(),
+                    extension: kind.extension(),
                 }))
             } else {
                 let allowed: Vec<DocumentType> = d

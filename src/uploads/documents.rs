@@ -258,6 +258,17 @@ mod tests {
     }
 
     #[test]
+    fn documents_made_by_a_word_processor_pass() {
+        // LibreOffice Writer's output (tests/fixtures/README.md): a 9-page PDF, a DOCX, a DOC.
+        let pdf = include_bytes!("../../tests/fixtures/manifesto.pdf");
+        let docx = include_bytes!("../../tests/fixtures/manifesto.docx");
+        let doc = include_bytes!("../../tests/fixtures/manifesto.doc");
+        assert_eq!(check_document(pdf, &[], 20 * MB), Ok(DocumentType::Pdf));
+        assert_eq!(check_document(docx, &[], 20 * MB), Ok(DocumentType::Docx));
+        assert_eq!(check_document(doc, &[], 20 * MB), Ok(DocumentType::Doc));
+    }
+
+    #[test]
     fn the_hostile_battery_is_refused() {
         let cases: Vec<(&str, Vec<u8>)> = vec![
             ("empty", Vec::new()),

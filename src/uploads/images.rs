@@ -90,6 +90,40 @@ pub async fn check_image(
     pool.run(move || decode_and_thumbnail(&bytes, kind)).await
 }
 
+/// Validates `bytes` as an image of at most `max_bytes` (the header's pixel count, then the full
+/// decode) without making a thumbnail: the campaign-resource uploads, which are never listed.
+pub async fn verify_image(
+    pool: &BlockingPool,
+    bytes: Bytes,
+    max_bytes: usize,
+) -> Result<Result<ImageType, ImageRejection>, AppError> {
+    if bytes.len() > max_bytes {
+        return Ok(Err(ImageRejection::TooLarge));
+    }
+    let kind = match accepted_type(&bytes) {
+        Ok(kind) => kind,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    pool.run(move || decode_only(&bytes, kind)).await
+}
+
+/// Blocking: the header's dimensions, then the full decode (dropped at once).
+fn decode_only(bytes: &[u8], kind: ImageType) -> Result<ImageType, ImageRejection> {
+    let (width, height) = reader(bytes, kind)
+        .into_dimensions()
+        .map_err(|_| ImageRejection::NotAnImage)?;
+    if width == 0 || height == 0 {
+        return Err(ImageRejection::NotAnImage);
+    }
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ImageRejection::TooManyPixels);
+    }
+    reader(bytes, kind)
+        .decode()
+        .map(|_| kind)
+        .map_err(|_| ImageRejection::NotAnImage)
+}
+
 /// The cheap checks on bytes already within the size cap: not empty, and sniffed as JPEG, PNG or GIF.
 pub fn accepted_type(bytes: &[u8]) -> Result<ImageType, ImageRejection> {
     if bytes.is_empty() {

@@ -8,6 +8,7 @@
 pub mod documents;
 pub mod images;
 pub mod media;
+pub mod s3;
 pub mod sniff;
 pub mod storage;
 
@@ -16,7 +17,23 @@ use std::sync::Arc;
 pub use media::router as media_router;
 pub use storage::{Area, LocalDisk, Storage, StoredName, StoredObject};
 
-use crate::{blocking::BlockingPool, config::Config};
+use crate::{
+    blocking::BlockingPool,
+    config::{Config, S3Config, StorageBackend},
+};
+pub use s3::{S3Settings, S3Storage};
+
+/// The S3 client settings of a configuration.
+pub fn s3_settings(s3: &S3Config) -> S3Settings {
+    S3Settings {
+        endpoint: s3.endpoint.clone(),
+        bucket: s3.bucket.clone(),
+        region: s3.region.clone(),
+        access_key_id: s3.access_key_id.clone(),
+        secret_access_key: s3.secret_access_key.expose().to_string(),
+        path_style: s3.path_style,
+    }
+}
 
 /// What the upload features share: where files go, and the worker that decodes images.
 #[derive(Debug, Clone)]
@@ -30,7 +47,12 @@ pub struct Uploads {
 
 impl Uploads {
     pub fn new(config: &Config) -> Self {
-        Self::with_storage(Arc::new(LocalDisk::new(config.media_root.clone())))
+        match &config.storage {
+            StorageBackend::Local => {
+                Self::with_storage(Arc::new(LocalDisk::new(config.media_root.clone())))
+            }
+            StorageBackend::S3(s3) => Self::with_storage(Arc::new(S3Storage::new(s3_settings(s3)))),
+        }
     }
 
     pub fn with_storage(storage: Arc<dyn Storage>) -> Self {
