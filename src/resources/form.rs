@@ -90,23 +90,19 @@ pub async fn read<S: Send + Sync>(request: Request, state: &S, file_cap: usize) 
                     continue;
                 }
                 let part = if is_file {
-                    // The chunks are kept as they arrive and joined once, into an exact-size buffer
-                    // (a growing Vec would hold up to twice the file).
-                    let mut chunks: Vec<Bytes> = Vec::new();
-                    let mut len = 0usize;
+                    // Grown by exactly each chunk: past glibc's mmap threshold a realloc is an
+                    // mremap (no copy, no doubling), so an upload holds about its own size.
+                    let mut data: Vec<u8> = Vec::new();
                     let mut over = false;
                     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                        len += chunk.len();
-                        if len > file_cap {
+                        if data.len() + chunk.len() > file_cap {
                             over = true;
                             break;
                         }
-                        chunks.push(chunk);
+                        data.reserve_exact(chunk.len());
+                        data.extend_from_slice(&chunk);
                     }
-                    Part::File((!over).then(|| match chunks.len() {
-                        1 => chunks.swap_remove(0),
-                        _ => Bytes::from(chunks.concat()),
-                    }))
+                    Part::File((!over).then(|| Bytes::from(data)))
                 } else {
                     Part::Text(field.text().await.map_err(multipart_error)?)
                 };
