@@ -17,7 +17,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
     auth, cart, catalog, error::AppError, health, middleware,
-    middleware::security_headers::is_api_path, openapi, orders, payments, resources,
+    middleware::security_headers::is_api_path, notifications, openapi, orders, payments, resources,
     state::AppState, static_files,
 };
 
@@ -35,6 +35,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(orders::router())
         .merge(payments::router())
         .merge(resources::router())
+        .merge(notifications::router())
         .routes(routes!(health::cache_status))
         .merge(crate::uploads::media_router())
 }

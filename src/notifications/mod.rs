@@ -1,8 +1,10 @@
 //! In-app notifications (contract-B §2.10, §11.3): rows for the admin SPA's bell. This issue writes
-//! them (a completed resource hand-over notifies every admin); the list and mark-read routes arrive
-//! with the fulfilment issue.
+//! them (a completed resource hand-over notifies every admin) and serves the bell's routes.
 
 pub mod repo;
+pub mod routes;
+
+pub use routes::router;
 
 /// `notification_type` values.
 pub const NEW_ORDER: &str = "new_order";

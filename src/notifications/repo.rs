@@ -1,8 +1,8 @@
 //! Notification SQL.
 
 use crate::{
-    db::{Tx, now},
-    tx_run,
+    db::{Db, Tx, now},
+    db_read, db_write, tx_run,
 };
 
 /// One notification per active admin, in the caller's transaction; returns how many were written.
@@ -24,6 +24,77 @@ pub async fn notify_admins(
     .bind(order_id)
     .bind(now())
     .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// A notification row with its order's number.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub notification_type: String,
+    pub title: String,
+    pub message: String,
+    pub order_id: Option<i64>,
+    pub order_number: Option<String>,
+    pub is_read: bool,
+    pub created_at: time::OffsetDateTime,
+}
+
+/// How many of the user's notifications there are (only unread ones when `unread_only`).
+pub async fn count(db: &Db, user_id: i64, unread_only: bool) -> Result<i64, sqlx::Error> {
+    db_read!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND ($2 = FALSE OR is_read = FALSE)"
+    )
+    .bind(user_id)
+    .bind(unread_only)
+    .fetch_one(pool)
+    .await)
+}
+
+/// One page of the user's notifications, newest first.
+pub async fn page(
+    db: &Db,
+    user_id: i64,
+    unread_only: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    db_read!(db, |pool| {
+        sqlx::query_as::<_, NotificationRow>(
+        "SELECT n.id, n.notification_type, n.title, n.message, n.order_id, o.order_number, n.is_read, \
+         n.created_at FROM notifications n LEFT JOIN orders o ON o.id = n.order_id \
+         WHERE n.user_id = $1 AND ($2 = FALSE OR n.is_read = FALSE) \
+         ORDER BY n.created_at DESC, n.id DESC LIMIT $3 OFFSET $4"
+    )
+    .bind(user_id)
+    .bind(unread_only)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+    })
+}
+
+/// Marks the user's notification read; `false` when the user has no such notification.
+pub async fn mark_read(db: &Db, user_id: i64, id: i64) -> Result<bool, sqlx::Error> {
+    db_write!(db, |pool| sqlx::query(
+        "UPDATE notifications SET is_read = TRUE WHERE id = $1 AND user_id = $2"
+    )
+    .bind(id)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() > 0))
+}
+
+/// Marks every unread notification of the user read; how many changed.
+pub async fn mark_all_read(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> {
+    db_write!(db, |pool| sqlx::query(
+        "UPDATE notifications SET is_read = TRUE WHERE user_id = $1 AND is_read = FALSE"
+    )
+    .bind(user_id)
+    .execute(pool)
     .await
     .map(|r| r.rows_affected()))
 }

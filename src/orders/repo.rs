@@ -348,3 +348,14 @@ pub async fn mark_item_uploaded(
     .await
     .map(|r| r.rows_affected() > 0))
 }
+
+/// The phone number of the order's customer (for notification texts).
+pub async fn customer_phone(tx: &mut Tx, order_id: i64) -> Result<Option<String>, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_scalar::<_, Option<String>>(
+        "SELECT u.phone_number FROM users u JOIN orders o ON o.user_id = u.id WHERE o.id = $1"
+    )
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map(Option::flatten))
+}

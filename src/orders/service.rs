@@ -27,7 +27,7 @@ use crate::{
     timefmt::iso_at,
 };
 
-pub use crate::orders::repo::{items_in, lock, mark_item_uploaded, set_paid};
+pub use crate::orders::repo::{customer_phone, items_in, lock, mark_item_uploaded, set_paid};
 
 /// Razorpay refuses orders below ₹1 (reliability A6): refused before the gateway is called.
 pub const MIN_ORDER_PAISE: i64 = 100;

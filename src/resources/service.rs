@@ -51,13 +51,18 @@ pub async fn complete_item(
             reason: "All resources uploaded",
         };
         if status::apply(tx, change).await? == Applied::Moved {
+            // contract-B §11.3's texts.
+            let phone = orders::customer_phone(tx, order.id)
+                .await?
+                .unwrap_or_default();
             notify::notify_admins(
                 tx,
                 notifications::NEW_ORDER,
-                &format!("New Order: {}", order.order_number),
+                "New Order Ready for Processing",
                 &format!(
-                    "Order {} is ready for processing: every item's resources were uploaded.",
-                    order.order_number
+                    "Order {} from {phone} is ready for processing. Total: ₹{}",
+                    order.order_number,
+                    crate::money::format_paise(order.total_paise)
                 ),
                 Some(order.id),
             )

@@ -861,3 +861,122 @@ async fn the_s3_store_puts_gets_and_deletes() {
         .await
         .expect("a missing file is not an error");
 }
+
+#[tokio::test]
+async fn the_bell_lists_and_marks_only_ones_own_notifications() {
+    for backend in backends() {
+        let media = tempfile::tempdir().expect("media dir");
+        let storage = vec![(
+            "MEDIA_ROOT".to_string(),
+            media.path().to_string_lossy().to_string(),
+        )];
+        let app = app_with(backend, &storage, &[]).await;
+        let admin = catalog::admin(&app).await;
+        let other_admin = create_user(&app, "bell-admin-2", "bell-admin-pass", Role::Admin).await;
+        let other_token = token_for(&app, &other_admin);
+        let (_, token) = shopper(&app, "bell-user").await;
+        let p = package(&app, &admin, "Bell Pack", "750.00").await;
+        let (order, items) = paid_order(&app, &token, &[p], "pay_bell").await;
+        let item = items[0].to_string();
+        let r = submit(&app, &token, order, &[Part::Text("order_item_id", &item)]).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+
+        assert_eq!(
+            app.get("/api/admin/notifications/").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let list = call(&app, "GET", "/api/admin/notifications/", &admin.token).await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+        let list = list.json();
+        assert_eq!(list["count"], 1);
+        let n = &list["results"][0];
+        assert_eq!(n["notification_type"], "new_order");
+        assert_eq!(n["title"], "New Order Ready for Processing");
+        assert!(
+            n["message"]
+                .as_str()
+                .expect("message")
+                .ends_with("is ready for processing. Total: ₹750.00"),
+            "{n}"
+        );
+        assert_eq!(n["order"], order);
+        assert_eq!(n["is_read"], false);
+        assert!(n["created_at"].as_str().expect("at").ends_with("+05:30"));
+        let id = n["id"].as_i64().expect("id");
+        // The customer has none; another admin cannot touch this one.
+        assert_eq!(
+            call(&app, "GET", "/api/admin/notifications/", &token)
+                .await
+                .json()["count"],
+            0
+        );
+        let r = call(
+            &app,
+            "PATCH",
+            &format!("/api/admin/notifications/{id}/mark-read/"),
+            &other_token,
+        )
+        .await;
+        assert_eq!(
+            (r.status, r.json()),
+            (
+                StatusCode::NOT_FOUND,
+                json!({"success": false, "message": "Notification not found"})
+            )
+        );
+        // PATCH (the SPA) and POST both work.
+        let r = call(
+            &app,
+            "PATCH",
+            &format!("/api/admin/notifications/{id}/mark-read/"),
+            &admin.token,
+        )
+        .await;
+        assert_eq!(
+            r.json(),
+            json!({"success": true, "message": "Notification marked as read"})
+        );
+        let unread = call(
+            &app,
+            "GET",
+            "/api/admin/notifications/?unread_only=TRUE",
+            &admin.token,
+        )
+        .await
+        .json();
+        assert_eq!(unread["count"], 0);
+        let r = call(
+            &app,
+            "POST",
+            "/api/admin/notifications/mark-all-read/",
+            &other_token,
+        )
+        .await;
+        assert_eq!(
+            r.json(),
+            json!({"success": true, "message": "1 notifications marked as read"})
+        );
+        let r = call(
+            &app,
+            "PATCH",
+            "/api/admin/notifications/mark-all-read/",
+            &other_token,
+        )
+        .await;
+        assert_eq!(
+            r.json(),
+            json!({"success": true, "message": "0 notifications marked as read"})
+        );
+        assert_eq!(
+            call(
+                &app,
+                "GET",
+                "/api/admin/notifications/?page=9",
+                &admin.token
+            )
+            .await
+            .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
