@@ -22,7 +22,10 @@ use crate::{
     catalog::{fields, fields::repo::FieldRow, model::ProductType},
     error::{AppError, AppResult},
     extract::path::parse_id,
-    orders::{model::OrderItemRow, service as orders},
+    orders::{
+        model::{OrderItemRow, OrderRow},
+        service as orders,
+    },
     ratelimit::UPLOADS_PER_USER,
     resources::{
         files,
@@ -73,6 +76,20 @@ fn status_refused(status: &str) -> AppError {
     )
 }
 
+/// The caller's order, its lines, their product names and their ids (what every read view starts
+/// from).
+async fn order_view(
+    state: &AppState,
+    id: i64,
+    user_id: i64,
+) -> AppResult<(OrderRow, Vec<OrderItemRow>, HashMap<i64, String>, Vec<i64>)> {
+    let order = orders::owned(state, id, user_id).await?;
+    let items = orders::items(state, order.id).await?;
+    let names = orders::item_names(state, &items).await?;
+    let ids = items.iter().map(|i| i.id).collect();
+    Ok((order, items, names, ids))
+}
+
 /// Each line's field definitions (one read per product).
 async fn definitions_of(
     state: &AppState,
@@ -103,11 +120,8 @@ async fn resource_fields(
     AuthUser(user): AuthUser,
     OrderId(id): OrderId,
 ) -> AppResult<Json<Value>> {
-    let order = orders::owned(&state, id, user.id).await?;
-    let items = orders::items(&state, order.id).await?;
-    let names = orders::item_names(&state, &items).await?;
+    let (order, items, names, item_ids) = order_view(&state, id, user.id).await?;
     let definitions = definitions_of(&state, &items).await?;
-    let item_ids: Vec<i64> = items.iter().map(|i| i.id).collect();
     let submissions = repo::submissions_of(&state.db, &item_ids).await?;
     let by_key: HashMap<(i64, i64), &SubmissionRow> = submissions
         .iter()
@@ -158,10 +172,7 @@ async fn resources_view(
     AuthUser(user): AuthUser,
     OrderId(id): OrderId,
 ) -> AppResult<Json<Value>> {
-    let order = orders::owned(&state, id, user.id).await?;
-    let items = orders::items(&state, order.id).await?;
-    let names = orders::item_names(&state, &items).await?;
-    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let (order, items, names, ids) = order_view(&state, id, user.id).await?;
     let legacy = repo::resources_of(&state.db, &ids).await?;
     let tz = state.config.tz_offset;
     let items: Vec<Value> = items
@@ -193,10 +204,7 @@ async fn resource_status(
     AuthUser(user): AuthUser,
     OrderId(id): OrderId,
 ) -> AppResult<Json<Value>> {
-    let order = orders::owned(&state, id, user.id).await?;
-    let items = orders::items(&state, order.id).await?;
-    let names = orders::item_names(&state, &items).await?;
-    let ids: Vec<i64> = items.iter().map(|i| i.id).collect();
+    let (order, items, names, ids) = order_view(&state, id, user.id).await?;
     let legacy = repo::resources_of(&state.db, &ids).await?;
     let done = items.iter().filter(|i| i.resources_uploaded).count();
     let progress = if items.is_empty() {
@@ -463,7 +471,7 @@ type Row = (i64, Option<String>, Option<i64>, Option<String>);
 /// upserted, the item completed. Returns the completion and the files the upserts replaced.
 async fn store(
     state: &AppState,
-    order: &crate::orders::model::OrderRow,
+    order: &OrderRow,
     item_id: i64,
     by: i64,
     rows: &[Row],

@@ -80,14 +80,19 @@ pub async fn check_image(
     bytes: Bytes,
     max_bytes: usize,
 ) -> Result<Result<CheckedImage, ImageRejection>, AppError> {
-    if bytes.len() > max_bytes {
-        return Ok(Err(ImageRejection::TooLarge));
-    }
-    let kind = match accepted_type(&bytes) {
+    let kind = match precheck(&bytes, max_bytes) {
         Ok(kind) => kind,
         Err(rejection) => return Ok(Err(rejection)),
     };
     pool.run(move || decode_and_thumbnail(&bytes, kind)).await
+}
+
+/// The size cap, then the sniffed type.
+fn precheck(bytes: &[u8], max_bytes: usize) -> Result<ImageType, ImageRejection> {
+    if bytes.len() > max_bytes {
+        return Err(ImageRejection::TooLarge);
+    }
+    accepted_type(bytes)
 }
 
 /// Validates `bytes` as an image of at most `max_bytes` (the header's pixel count, then the full
@@ -97,10 +102,7 @@ pub async fn verify_image(
     bytes: Bytes,
     max_bytes: usize,
 ) -> Result<Result<ImageType, ImageRejection>, AppError> {
-    if bytes.len() > max_bytes {
-        return Ok(Err(ImageRejection::TooLarge));
-    }
-    let kind = match accepted_type(&bytes) {
+    let kind = match precheck(&bytes, max_bytes) {
         Ok(kind) => kind,
         Err(rejection) => return Ok(Err(rejection)),
     };
@@ -109,15 +111,7 @@ pub async fn verify_image(
 
 /// Blocking: the header's dimensions, then the full decode (dropped at once).
 fn decode_only(bytes: &[u8], kind: ImageType) -> Result<ImageType, ImageRejection> {
-    let (width, height) = reader(bytes, kind)
-        .into_dimensions()
-        .map_err(|_| ImageRejection::NotAnImage)?;
-    if width == 0 || height == 0 {
-        return Err(ImageRejection::NotAnImage);
-    }
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(ImageRejection::TooManyPixels);
-    }
+    dimensions(bytes, kind)?;
     reader(bytes, kind)
         .decode()
         .map(|_| kind)
@@ -144,8 +138,8 @@ fn reader(bytes: &[u8], kind: ImageType) -> ImageReader<Cursor<&[u8]>> {
     reader
 }
 
-/// Blocking: the header's dimensions, then the full decode and the thumbnail.
-pub fn decode_and_thumbnail(bytes: &[u8], kind: ImageType) -> Result<CheckedImage, ImageRejection> {
+/// The header's dimensions, within the pixel cap (read before any decode).
+fn dimensions(bytes: &[u8], kind: ImageType) -> Result<(u32, u32), ImageRejection> {
     let (width, height) = reader(bytes, kind)
         .into_dimensions()
         .map_err(|_| ImageRejection::NotAnImage)?;
@@ -155,6 +149,12 @@ pub fn decode_and_thumbnail(bytes: &[u8], kind: ImageType) -> Result<CheckedImag
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(ImageRejection::TooManyPixels);
     }
+    Ok((width, height))
+}
+
+/// Blocking: the header's dimensions, then the full decode and the thumbnail.
+pub fn decode_and_thumbnail(bytes: &[u8], kind: ImageType) -> Result<CheckedImage, ImageRejection> {
+    let (width, height) = dimensions(bytes, kind)?;
     let image = reader(bytes, kind)
         .decode()
         .map_err(|_| ImageRejection::NotAnImage)?;

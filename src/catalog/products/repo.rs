@@ -92,6 +92,18 @@ pub async fn get(db: &Db, kind: ProductType, id: i64) -> Result<Option<ProductRo
         .await)
 }
 
+/// The select of a type's products by a list of ids.
+fn many_sql(kind: ProductType) -> Dialect {
+    const PACKAGES: Dialect =
+        sql_in_ids!(concat!(product_select!(package), "WHERE p.id"), "$1", "");
+    const CAMPAIGNS: Dialect =
+        sql_in_ids!(concat!(product_select!(campaign), "WHERE p.id"), "$1", "");
+    match kind {
+        ProductType::Package => PACKAGES,
+        ProductType::Campaign => CAMPAIGNS,
+    }
+}
+
 /// Products of a type by id (active or not), in no particular order; missing ids are absent.
 pub async fn get_many(
     db: &Db,
@@ -101,18 +113,12 @@ pub async fn get_many(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    const PACKAGES: Dialect =
-        sql_in_ids!(concat!(product_select!(package), "WHERE p.id"), "$1", "");
-    const CAMPAIGNS: Dialect =
-        sql_in_ids!(concat!(product_select!(campaign), "WHERE p.id"), "$1", "");
-    let sql = match kind {
-        ProductType::Package => PACKAGES,
-        ProductType::Campaign => CAMPAIGNS,
-    };
-    db_read!(db, |pool| sqlx::query_as::<_, ProductRow>(db.sql(sql))
-        .bind(IdList(ids))
-        .fetch_all(pool)
-        .await)
+    db_read!(db, |pool| sqlx::query_as::<_, ProductRow>(
+        db.sql(many_sql(kind))
+    )
+    .bind(IdList(ids))
+    .fetch_all(pool)
+    .await)
 }
 
 /// [`get_many`] inside a transaction (a flow that must not take a second connection while it
@@ -125,14 +131,7 @@ pub async fn get_many_in(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    const PACKAGES: Dialect =
-        sql_in_ids!(concat!(product_select!(package), "WHERE p.id"), "$1", "");
-    const CAMPAIGNS: Dialect =
-        sql_in_ids!(concat!(product_select!(campaign), "WHERE p.id"), "$1", "");
-    let sql = tx.sql(match kind {
-        ProductType::Package => PACKAGES,
-        ProductType::Campaign => CAMPAIGNS,
-    });
+    let sql = tx.sql(many_sql(kind));
     crate::tx_run!(tx, |conn| sqlx::query_as::<_, ProductRow>(sql)
         .bind(IdList(ids))
         .fetch_all(&mut *conn)
