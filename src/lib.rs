@@ -16,6 +16,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod fulfilment;
 pub mod health;
 pub mod logfmt;
 pub mod middleware;

@@ -13,6 +13,13 @@ pub fn iso_utc(t: OffsetDateTime) -> String {
     iso_at(t, UtcOffset::UTC)
 }
 
+/// A hand-built datetime (contract-B §1.4): UTC with `Z` and microseconds.
+pub fn iso_utc_z(t: OffsetDateTime) -> String {
+    let text = iso_utc(t);
+    text.strip_suffix("+00:00")
+        .map_or(text.clone(), |s| format!("{s}Z"))
+}
+
 /// The same instant in the configured zone: `2026-11-25T18:03:49.897169+05:30`.
 pub fn iso_at(t: OffsetDateTime, offset: UtcOffset) -> String {
     t.to_offset(offset)

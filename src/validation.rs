@@ -346,6 +346,90 @@ pub fn nul_errors(field: &str) -> FieldErrors {
     FieldErrors::one(field, NUL_CHARACTERS)
 }
 
+/// A ChoiceField: `Some(value)` when present and one of `choices` (DRF's message otherwise).
+pub fn choice(
+    body: &Value,
+    name: &str,
+    choices: &[&str],
+    required: bool,
+    errors: &mut FieldErrors,
+) -> Option<String> {
+    let value = match body.get(name) {
+        None => {
+            if required {
+                errors.add(name, REQUIRED);
+            }
+            return None;
+        }
+        Some(Value::Null) => {
+            errors.add(name, NULL);
+            return None;
+        }
+        Some(v) => v,
+    };
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
+        other => other.to_string(),
+    };
+    if text.contains('\0') {
+        errors.add(name, NUL_CHARACTERS);
+        return None;
+    }
+    if choices.contains(&text.as_str()) {
+        Some(text)
+    } else {
+        errors.add(name, format!("\"{text}\" is not a valid choice."));
+        None
+    }
+}
+
+/// A DecimalField of rupees (10 digits, 2 places) as paise, at least `min_paise` when given.
+pub fn money(
+    body: &Value,
+    name: &str,
+    required: bool,
+    min_paise: Option<i64>,
+    errors: &mut FieldErrors,
+) -> Option<i64> {
+    let value = match body.get(name) {
+        None => {
+            if required {
+                errors.add(name, REQUIRED);
+            }
+            return None;
+        }
+        Some(Value::Null) => {
+            if required {
+                errors.add(name, NULL);
+            }
+            return None;
+        }
+        Some(Value::String(s)) if s.trim().is_empty() && !required => return None,
+        Some(v) => v,
+    };
+    match crate::money::parse_rupees(value) {
+        Err(e) => {
+            errors.add(name, e.message());
+            None
+        }
+        Ok(paise) => match min_paise {
+            Some(min) if paise < min => {
+                errors.add(
+                    name,
+                    format!(
+                        "Ensure this value is greater than or equal to {}.",
+                        crate::money::format_paise(min)
+                    ),
+                );
+                None
+            }
+            _ => Some(paise),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

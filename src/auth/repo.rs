@@ -242,3 +242,52 @@ pub async fn is_taken(db: &Db, field: Taken, value: &str) -> Result<bool, sqlx::
         .await)?;
     Ok(count > 0)
 }
+
+const BY_PHONE: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE phone_number = $1"
+);
+
+/// The account with this exact phone number, inside the caller's transaction.
+pub async fn find_by_phone_in(tx: &mut Tx, phone: &str) -> Result<Option<User>, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_as::<_, User>(BY_PHONE)
+        .bind(phone)
+        .fetch_optional(&mut *conn)
+        .await)
+}
+
+pub async fn find_by_id_in(tx: &mut Tx, id: i64) -> Result<Option<User>, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_as::<_, User>(BY_ID)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await)
+}
+
+pub async fn username_taken_in(tx: &mut Tx, username: &str) -> Result<bool, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_scalar::<_, i64>(USERNAME_TAKEN)
+        .bind(username)
+        .fetch_one(&mut *conn)
+        .await
+        .map(|n| n > 0))
+}
+
+/// Sets the first name and (when given) the email, inside the caller's transaction.
+pub async fn set_profile_in(
+    tx: &mut Tx,
+    id: i64,
+    first_name: &str,
+    email: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE users SET first_name = $2, email = COALESCE($3, email), updated_at = $4 \
+         WHERE id = $1"
+    )
+    .bind(id)
+    .bind(first_name)
+    .bind(email)
+    .bind(now())
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
+}

@@ -82,3 +82,55 @@ pub async fn ensure_user(
         Err(CreateError::Db(e)) => Err(e.into()),
     }
 }
+
+/// The account `id`, read inside the caller's transaction.
+pub async fn find_in(tx: &mut crate::db::Tx, id: i64) -> Result<Option<User>, sqlx::Error> {
+    repo::find_by_id_in(tx, id).await
+}
+
+/// The account with this exact phone number, inside the caller's transaction.
+pub async fn find_by_phone_in(
+    tx: &mut crate::db::Tx,
+    phone: &str,
+) -> Result<Option<User>, sqlx::Error> {
+    repo::find_by_phone_in(tx, phone).await
+}
+
+pub async fn username_taken_in(
+    tx: &mut crate::db::Tx,
+    username: &str,
+) -> Result<bool, sqlx::Error> {
+    repo::username_taken_in(tx, username).await
+}
+
+/// Sets a customer's first name and (when given) email; the cached user entry is left to expire
+/// (its role and activity, what authentication reads, are unchanged).
+pub async fn set_profile_in(
+    tx: &mut crate::db::Tx,
+    id: i64,
+    first_name: &str,
+    email: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    repo::set_profile_in(tx, id, first_name, email).await
+}
+
+/// A new account inside the caller's transaction (manual orders create their customers).
+pub async fn insert_in(
+    tx: &mut crate::db::Tx,
+    new: &NewUser,
+) -> Result<User, crate::error::AppError> {
+    repo::insert(tx, new).await.map_err(|e| match e {
+        CreateError::Taken(taken) => crate::error::AppError::Message(
+            axum::http::StatusCode::BAD_REQUEST,
+            format!(
+                "A user with this {} already exists",
+                match taken {
+                    repo::Taken::Username => "username",
+                    repo::Taken::Phone => "phone number",
+                    repo::Taken::FirebaseUid => "Firebase id",
+                }
+            ),
+        ),
+        CreateError::Db(e) => e.into(),
+    })
+}

@@ -71,6 +71,16 @@ macro_rules! db_write {
     };
 }
 
+/// `%text%` for a case-insensitive LIKE with `\` escaping.
+pub fn like_pattern(search: &str) -> String {
+    let escaped = search
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
 /// Now, truncated to microseconds so both backends store and return the same value.
 pub fn now() -> time::OffsetDateTime {
     let t = time::OffsetDateTime::now_utc();

@@ -3,6 +3,7 @@
 
 pub mod repo;
 pub mod routes;
+pub mod service;
 
 pub use routes::router;
 

@@ -5,27 +5,26 @@ use crate::{
     db_read, db_write, tx_run,
 };
 
-/// One notification per active admin, in the caller's transaction; returns how many were written.
+/// One notification per active admin, in the caller's transaction; returns the recipients.
 pub async fn notify_admins(
     tx: &mut Tx,
     kind: &str,
     title: &str,
     message: &str,
     order_id: Option<i64>,
-) -> Result<u64, sqlx::Error> {
-    tx_run!(tx, |conn| sqlx::query(
+) -> Result<Vec<i64>, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_scalar::<_, i64>(
         "INSERT INTO notifications (user_id, notification_type, title, message, order_id, is_read, \
          created_at) SELECT id, $1, $2, $3, $4, FALSE, $5 FROM users \
-         WHERE role = 'admin' AND is_active = TRUE"
+         WHERE role = 'admin' AND is_active = TRUE RETURNING user_id"
     )
     .bind(kind)
     .bind(title)
     .bind(message)
     .bind(order_id)
     .bind(now())
-    .execute(&mut *conn)
-    .await
-    .map(|r| r.rows_affected()))
+    .fetch_all(&mut *conn)
+    .await)
 }
 
 /// A notification row with its order's number.
@@ -97,4 +96,28 @@ pub async fn mark_all_read(db: &Db, user_id: i64) -> Result<u64, sqlx::Error> {
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))
+}
+
+/// One notification for `user_id`, in the caller's transaction.
+pub async fn notify_user(
+    tx: &mut Tx,
+    user_id: i64,
+    kind: &str,
+    title: &str,
+    message: &str,
+    order_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "INSERT INTO notifications (user_id, notification_type, title, message, order_id, is_read, \
+         created_at) VALUES ($1, $2, $3, $4, $5, FALSE, $6)"
+    )
+    .bind(user_id)
+    .bind(kind)
+    .bind(title)
+    .bind(message)
+    .bind(order_id)
+    .bind(now())
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
 }

@@ -46,6 +46,12 @@ pub struct NotificationOut {
     pub order_number: Option<String>,
     pub is_read: bool,
     pub created_at: String,
+    /// What the admin SPA's bell reads (clients.md §2.10): `order` when an order is linked, else
+    /// `system`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The SPA route the bell navigates to (`/orders/{id}`), or null.
+    pub related_url: Option<String>,
 }
 
 impl NotificationOut {
@@ -59,6 +65,12 @@ impl NotificationOut {
             order_number: row.order_number,
             is_read: row.is_read,
             created_at: iso_at(row.created_at, tz),
+            kind: if row.order_id.is_some() {
+                "order"
+            } else {
+                "system"
+            },
+            related_url: row.order_id.map(|id| format!("/orders/{id}")),
         }
     }
 }

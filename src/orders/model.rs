@@ -25,6 +25,11 @@ pub struct OrderRow {
     pub payment_reference: String,
     pub priority: String,
     pub admin_notes: String,
+    /// A manual order's customer address (empty for website orders).
+    pub customer_address: String,
+    pub customer_city: String,
+    pub customer_state: String,
+    pub customer_pincode: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     /// Σ payment records + the verified Razorpay payment (D18: `total_paid` counts both).

@@ -16,7 +16,8 @@ macro_rules! order_select {
         "SELECT o.id, o.user_id, o.order_number, o.total_paise, o.status, o.payment_status, \
          o.razorpay_order_id, o.razorpay_payment_id, o.razorpay_signature, o.payment_completed_at, \
          o.assigned_to, o.is_manual_order, o.order_source, o.created_by, o.payment_reference, \
-         o.priority, o.admin_notes, o.created_at, o.updated_at, \
+         o.priority, o.admin_notes, o.customer_address, o.customer_city, o.customer_state, \
+         o.customer_pincode, o.created_at, o.updated_at, \
          CAST((SELECT COALESCE(SUM(r.amount_paise), 0) FROM payment_records r WHERE r.order_id = o.id) \
          + (SELECT COALESCE(SUM(h.amount_paise), 0) FROM payment_history h \
             WHERE h.order_id = o.id AND h.status IN ('completed', 'success')) AS BIGINT) AS paid_paise \
@@ -358,4 +359,130 @@ pub async fn customer_phone(tx: &mut Tx, order_id: i64) -> Result<Option<String>
     .fetch_optional(&mut *conn)
     .await
     .map(Option::flatten))
+}
+
+/// Sets (or clears) the order's assignee.
+pub async fn set_assignee(tx: &mut Tx, id: i64, staff: Option<i64>) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE orders SET assigned_to = $1, updated_at = $2 WHERE id = $3"
+    )
+    .bind(staff)
+    .bind(now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
+}
+
+/// Sets the payment status; `paid` stamps `payment_completed_at` once (it is never cleared).
+pub async fn set_payment_status(tx: &mut Tx, id: i64, status: &str) -> Result<(), sqlx::Error> {
+    let at = now();
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE orders SET payment_status = $1, payment_completed_at = CASE WHEN $1 = 'paid' \
+         THEN COALESCE(payment_completed_at, $2) ELSE payment_completed_at END, updated_at = $2 \
+         WHERE id = $3"
+    )
+    .bind(status)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
+}
+
+/// A manual order (D4): taken by phone, WhatsApp or in person, every line already resourced.
+#[derive(Debug, Clone)]
+pub struct NewManual<'a> {
+    pub user_id: i64,
+    pub order_number: &'a str,
+    pub total_paise: i64,
+    pub status: &'a str,
+    pub payment_status: &'a str,
+    pub order_source: &'a str,
+    pub created_by: i64,
+    pub priority: &'a str,
+    pub admin_notes: &'a str,
+    /// Address, city, state and pincode.
+    pub address: [&'a str; 4],
+}
+
+/// Inserts a manual order; `None` when the order number is taken (draw another).
+pub async fn insert_manual(tx: &mut Tx, order: &NewManual<'_>) -> Result<Option<i64>, sqlx::Error> {
+    let at = now();
+    tx_run!(tx, |conn| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO orders (user_id, order_number, total_paise, status, payment_status, \
+         is_manual_order, order_source, created_by, priority, admin_notes, customer_address, \
+         customer_city, customer_state, customer_pincode, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, TRUE, $6, $7, $8, $9, $11, $12, $13, $14, $10, $10) \
+         ON CONFLICT (order_number) DO NOTHING RETURNING id"
+    )
+    .bind(order.user_id)
+    .bind(order.order_number)
+    .bind(order.total_paise)
+    .bind(order.status)
+    .bind(order.payment_status)
+    .bind(order.order_source)
+    .bind(order.created_by)
+    .bind(order.priority)
+    .bind(order.admin_notes)
+    .bind(at)
+    .bind(order.address[0])
+    .bind(order.address[1])
+    .bind(order.address[2])
+    .bind(order.address[3])
+    .fetch_optional(&mut *conn)
+    .await)
+}
+
+/// Marks every line of the order as resourced (manual orders need no uploads).
+pub async fn mark_all_uploaded(tx: &mut Tx, order_id: i64) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE order_items SET resources_uploaded = TRUE WHERE order_id = $1"
+    )
+    .bind(order_id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
+}
+
+/// Stamps `payment_completed_at` if it is empty (a manual order paid in full at creation).
+pub async fn stamp_paid_at(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query(
+        "UPDATE orders SET payment_completed_at = COALESCE(payment_completed_at, $1) WHERE id = $2"
+    )
+    .bind(now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ()))
+}
+
+/// A status-history row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub order_id: i64,
+    pub old_status: String,
+    pub new_status: String,
+    pub changed_by: Option<i64>,
+    pub changed_at: OffsetDateTime,
+    pub reason: String,
+    pub is_manual_change: bool,
+}
+
+/// The order's latest `limit` status-history rows, newest first.
+pub async fn history_of(
+    db: &Db,
+    order_id: i64,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    db_read!(db, |pool| sqlx::query_as::<_, HistoryEntry>(
+        "SELECT id, order_id, old_status, new_status, changed_by, changed_at, reason, \
+         is_manual_change FROM order_status_history WHERE order_id = $1 \
+         ORDER BY changed_at DESC, id DESC LIMIT $2"
+    )
+    .bind(order_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await)
 }

@@ -27,7 +27,11 @@ use crate::{
     timefmt::iso_at,
 };
 
-pub use crate::orders::repo::{customer_phone, items_in, lock, mark_item_uploaded, set_paid};
+pub use crate::orders::repo::{
+    HistoryEntry, NewManual, customer_phone, insert_items, insert_manual, items_in, lock,
+    mark_all_uploaded, mark_item_uploaded, set_assignee, set_paid, set_payment_status,
+    stamp_paid_at,
+};
 
 /// Razorpay refuses orders below ₹1 (reliability A6): refused before the gateway is called.
 pub const MIN_ORDER_PAISE: i64 = 100;
@@ -421,4 +425,9 @@ fn order_out(
         created_at: iso_at(row.created_at, tz),
         updated_at: iso_at(row.updated_at, tz),
     }
+}
+
+/// The order's latest `limit` status-history rows, newest first.
+pub async fn history(state: &AppState, order_id: i64, limit: i64) -> AppResult<Vec<HistoryEntry>> {
+    Ok(repo::history_of(&state.db, order_id, limit).await?)
 }

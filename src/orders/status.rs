@@ -104,11 +104,10 @@ pub fn allowed(cause: Cause, from: Status, to: Status) -> bool {
             from == PendingPayment && matches!(to, PendingResources | ReadyForProcessing)
         }
         Cause::ResourcesComplete => from == PendingResources && to == ReadyForProcessing,
-        Cause::Assignment => {
-            matches!(from, ReadyForProcessing | Assigned | InProgress | OnHold) && to == Assigned
-        }
+        // contract-B §8.1/§9: assignment, and a checklist reaching 100%, apply from any status.
+        Cause::Assignment => from != Assigned && to == Assigned,
         Cause::ChecklistStarted => from == Assigned && to == InProgress,
-        Cause::ChecklistCompleted => matches!(from, Assigned | InProgress) && to == Completed,
+        Cause::ChecklistCompleted => from != Completed && to == Completed,
         Cause::Admin => from != to,
     }
 }

@@ -6,6 +6,7 @@
 pub mod checkout;
 pub mod model;
 pub mod razorpay;
+pub mod records;
 pub mod repo;
 pub mod routes;
 pub mod service;

@@ -125,3 +125,78 @@ pub async fn note_event(db: &Db, event_id: &str, event: &str) -> Result<(), sqlx
     .await
     .map(|_| ()))
 }
+
+/// A manual or partial payment (contract-B §2.8).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RecordRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub amount_paise: i64,
+    pub payment_method: String,
+    pub payment_reference: String,
+    pub payment_proof: Option<String>,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: OffsetDateTime,
+    pub notes: String,
+}
+
+macro_rules! record_select {
+    () => {
+        "SELECT id, order_id, amount_paise, payment_method, payment_reference, payment_proof, \
+         recorded_by, recorded_at, notes FROM payment_records "
+    };
+}
+
+/// The order's payment records, newest first.
+pub async fn records_of(db: &Db, order_id: i64) -> Result<Vec<RecordRow>, sqlx::Error> {
+    const SQL: &str = concat!(
+        record_select!(),
+        "WHERE order_id = $1 ORDER BY recorded_at DESC, id DESC"
+    );
+    db_read!(db, |pool| sqlx::query_as::<_, RecordRow>(SQL)
+        .bind(order_id)
+        .fetch_all(pool)
+        .await)
+}
+
+/// A new payment record.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    pub order_id: i64,
+    pub amount_paise: i64,
+    pub payment_method: &'a str,
+    pub payment_reference: &'a str,
+    pub payment_proof: Option<&'a str>,
+    pub recorded_by: i64,
+    pub notes: &'a str,
+}
+
+pub async fn insert_record(tx: &mut Tx, record: &NewRecord<'_>) -> Result<RecordRow, sqlx::Error> {
+    const SQL: &str = "INSERT INTO payment_records (order_id, amount_paise, payment_method, \
+         payment_reference, payment_proof, recorded_by, recorded_at, notes) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id, order_id, amount_paise, \
+         payment_method, payment_reference, payment_proof, recorded_by, recorded_at, notes";
+    tx_run!(tx, |conn| sqlx::query_as::<_, RecordRow>(SQL)
+        .bind(record.order_id)
+        .bind(record.amount_paise)
+        .bind(record.payment_method)
+        .bind(record.payment_reference)
+        .bind(record.payment_proof)
+        .bind(record.recorded_by)
+        .bind(now())
+        .bind(record.notes)
+        .fetch_one(&mut *conn)
+        .await)
+}
+
+/// What the order has been paid: Σ records + the verified Razorpay payment (D18).
+pub async fn paid_in(tx: &mut Tx, order_id: i64) -> Result<i64, sqlx::Error> {
+    tx_run!(tx, |conn| sqlx::query_scalar::<_, i64>(
+        "SELECT CAST((SELECT COALESCE(SUM(amount_paise), 0) FROM payment_records \
+         WHERE order_id = $1) + (SELECT COALESCE(SUM(amount_paise), 0) FROM payment_history \
+         WHERE order_id = $1 AND status IN ('completed', 'success')) AS BIGINT)"
+    )
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await)
+}

@@ -189,3 +189,8 @@ pub async fn settle(
     );
     Ok(Ok(Settled::Paid(history)))
 }
+
+/// The order's Razorpay payment (and invoice number), if it has one.
+pub async fn history_of(state: &AppState, order_id: i64) -> AppResult<Option<HistoryRow>> {
+    Ok(repo::history_of_order(&state.db, order_id).await?)
+}

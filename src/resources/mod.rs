@@ -2,6 +2,7 @@
 //! after paying — the dynamic per-product form ([`routes`]), the uploaded files behind
 //! `/api/secure-files/` ([`files`]), and the completion rule ([`service`]).
 
+pub mod admin;
 pub mod files;
 pub mod form;
 pub mod legacy;

@@ -160,3 +160,34 @@ pub async fn order_of_item(db: &Db, item_id: i64) -> Result<Option<i64>, sqlx::E
     .fetch_optional(pool)
     .await)
 }
+
+/// A submission with its field's name and type (the admin's view of an order).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NamedSubmission {
+    #[sqlx(flatten)]
+    pub row: SubmissionRow,
+    pub field_name: String,
+    pub field_type: String,
+}
+
+/// The submissions of these order items with their fields' names and types, in field order.
+pub async fn named_submissions_of(
+    db: &Db,
+    item_ids: &[i64],
+) -> Result<Vec<NamedSubmission>, sqlx::Error> {
+    const SQL: Dialect = sql_in_ids!(
+        "SELECT s.id, s.order_item_id, s.field_id, s.text_value, s.number_value, s.file_value, \
+         s.uploaded_at, d.field_name, d.field_type FROM resource_submissions s \
+         JOIN resource_field_definitions d ON d.id = s.field_id WHERE s.order_item_id",
+        "$1",
+        " ORDER BY s.order_item_id, d.sort_order, s.id"
+    );
+    if item_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = db.sql(SQL);
+    db_read!(db, |pool| sqlx::query_as::<_, NamedSubmission>(sql)
+        .bind(IdList(item_ids))
+        .fetch_all(pool)
+        .await)
+}

@@ -36,7 +36,7 @@ use crate::{
         service::{accepts_uploads, complete_item},
     },
     state::AppState,
-    timefmt::iso_utc,
+    timefmt::iso_utc_z,
     uploads::{
         Area, StoredName,
         documents::{DocumentType, check_document},
@@ -238,13 +238,6 @@ async fn resource_status(
         "all_resources_uploaded": done == items.len(),
         "pending_items": pending, "uploaded_items": uploaded,
     })))
-}
-
-/// A hand-built datetime (contract-B §1.4: UTC with `Z`).
-fn iso_utc_z(t: time::OffsetDateTime) -> String {
-    let text = iso_utc(t);
-    text.strip_suffix("+00:00")
-        .map_or(text.clone(), |s| format!("{s}Z"))
 }
 
 /// One field's value after validation: what to store.

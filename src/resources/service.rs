@@ -7,7 +7,7 @@
 use crate::{
     db::Tx,
     error::AppResult,
-    notifications::{self, repo as notify},
+    notifications::{self, service::Recipients},
     orders::{
         model::{OrderItemRow, OrderRow},
         service as orders,
@@ -22,6 +22,8 @@ pub struct Completion {
     pub all_uploaded: bool,
     /// The lines still waiting, in order.
     pub pending: Vec<OrderItemRow>,
+    /// Who was notified (to wake once the transaction committed).
+    pub notified: Recipients,
 }
 
 /// Whether resources may be handed over in the order's status.
@@ -41,6 +43,7 @@ pub async fn complete_item(
     let items = orders::items_in(tx, order.id).await?;
     let all_uploaded = items.iter().all(|i| i.resources_uploaded);
     let mut order_status = order.status.clone();
+    let mut notified = Recipients::default();
     if all_uploaded && order.status == Status::PendingResources.as_str() {
         let change = Change {
             order_id: order.id,
@@ -55,8 +58,9 @@ pub async fn complete_item(
             let phone = orders::customer_phone(tx, order.id)
                 .await?
                 .unwrap_or_default();
-            notify::notify_admins(
+            notifications::service::to_admins(
                 tx,
+                &mut notified,
                 notifications::NEW_ORDER,
                 "New Order Ready for Processing",
                 &format!(
@@ -77,5 +81,6 @@ pub async fn complete_item(
             .into_iter()
             .filter(|i| !i.resources_uploaded)
             .collect(),
+        notified,
     })
 }

@@ -11,6 +11,7 @@ mod cli;
 mod database;
 mod faults;
 mod fields;
+mod fulfilment;
 mod gateway_mock;
 mod health;
 mod helpers;

@@ -364,6 +364,52 @@ async fn the_resource_hand_over_journey() {
                     .is_some_and(|d| d.starts_with("attachment"))
             );
 
+            // The admin's order detail shows the submission, its file behind the same route.
+            let detail = call(
+                &app,
+                "GET",
+                &format!("/api/admin/orders/{order}/"),
+                &admin.token,
+            )
+            .await;
+            assert_eq!(detail.status, StatusCode::OK, "{}", detail.text());
+            let detail = detail.json();
+            let group = &detail["resources"][0];
+            assert_eq!(group["order_item_id"], item);
+            assert_eq!(group["item_name"], "Poster Pack");
+            let dynamic = group["dynamic"].as_array().expect("dynamic");
+            let photo_entry = dynamic
+                .iter()
+                .find(|d| d["field_name"] == "Photo")
+                .expect("photo");
+            assert_eq!(photo_entry["field_type"], "image");
+            assert_eq!(photo_entry["value"], url.as_str());
+            assert!(
+                photo_entry["file_name"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with(".png"))
+            );
+            let text_entry = dynamic
+                .iter()
+                .find(|d| d["field_name"] == "Candidate Name")
+                .expect("text");
+            assert_eq!(text_entry["value"], "Asha Rao");
+            assert_eq!(
+                detail["items"][0]["resources"]["dynamic"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(dynamic.len())
+            );
+            let r = app
+                .get(&format!(
+                    "{}?token={}",
+                    photo_entry["value"].as_str().unwrap_or(""),
+                    admin.token
+                ))
+                .await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert_eq!(r.body.as_ref(), image.as_slice());
+
             // The read views.
             let status = call(
                 &app,

@@ -167,15 +167,7 @@ pub async fn list_all(
         .await)
 }
 
-/// `%text%` for a case-insensitive LIKE with `\` escaping.
-pub fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
+pub use crate::db::like_pattern;
 
 /// Items of the given packages, in insertion order.
 pub async fn items_for(db: &Db, package_ids: &[i64]) -> Result<Vec<ItemRow>, sqlx::Error> {

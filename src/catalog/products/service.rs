@@ -174,3 +174,51 @@ pub async fn render_one(
     let mut out = render(state, kind, std::slice::from_ref(row), base).await?;
     out.pop().ok_or(sqlx::Error::RowNotFound)
 }
+
+/// What the manual-order form lists of a product (contract-B §8.1 `products/for-order/`).
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub price_paise: i64,
+    pub is_active: bool,
+}
+
+/// Every active product of a type, in the public list order (at most `limit`).
+pub async fn active_summaries(
+    state: &AppState,
+    kind: ProductType,
+    limit: i64,
+) -> Result<Vec<Summary>, sqlx::Error> {
+    Ok(repo::list_active(&state.db, kind, limit, 0)
+        .await?
+        .into_iter()
+        .map(|row| Summary {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            price_paise: row.price_paise,
+            is_active: row.is_active,
+        })
+        .collect())
+}
+
+/// Names, current prices and whether they are active, of the products of a type with these ids,
+/// read inside the caller's transaction (manual orders take active products only).
+pub async fn price_tags_active(
+    tx: &mut crate::db::Tx,
+    kind: ProductType,
+    ids: &[i64],
+) -> Result<Vec<PriceTag>, sqlx::Error> {
+    Ok(repo::get_many_in(tx, kind, ids)
+        .await?
+        .into_iter()
+        .filter(|row| row.is_active)
+        .map(|row| PriceTag {
+            id: row.id,
+            name: row.name,
+            price_paise: row.price_paise,
+        })
+        .collect())
+}

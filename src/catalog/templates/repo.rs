@@ -51,6 +51,25 @@ macro_rules! columns {
     };
 }
 
+/// A product's items by `order` (then creation), read inside the caller's transaction.
+pub async fn list_for_in(
+    tx: &mut Tx,
+    kind: ProductType,
+    product_id: i64,
+) -> Result<Vec<TemplateRow>, sqlx::Error> {
+    let sql = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM checklist_template_items WHERE product_type = $1 AND product_id = $2 \
+         ORDER BY sort_order ASC, id ASC"
+    );
+    tx_run!(tx, |conn| sqlx::query_as::<_, TemplateRow>(sql)
+        .bind(kind.as_str())
+        .bind(product_id)
+        .fetch_all(&mut *conn)
+        .await)
+}
+
 /// A product's items by `order` (then creation).
 pub async fn list_for(
     db: &Db,
