@@ -77,6 +77,8 @@ struct Scenario {
     references: Vec<Reference>,
     /// A multi-request iteration per "request" (`flows.rs`); the setup gives each connection a user.
     flow: Option<flows::Flow>,
+    /// Demo orders `seed-demo --orders` adds before the setup (the admin-panel rows).
+    seed_orders: usize,
 }
 
 /// A reference-server request measured beside a scenario. `{id}` in the path is replaced by the
@@ -128,6 +130,7 @@ impl Scenario {
             connections: None,
             references: Vec::new(),
             flow: None,
+            seed_orders: 0,
         }
     }
 
@@ -221,7 +224,75 @@ fn scenarios() -> Vec<Scenario> {
             connections: Some(16),
             ..Scenario::flow("upload-5mb", flows::Flow::Upload(4_800_000))
         },
+        Scenario {
+            setup: Some(|ctx| Box::pin(demo_token(ctx, DEMO_ADMIN_LOGIN))),
+            connections: Some(4),
+            seed_orders: ADMIN_ORDERS,
+            ..Scenario::new("admin-orders-10k", "/api/admin/orders/")
+        },
+        Scenario {
+            setup: Some(|ctx| Box::pin(admin_order(ctx))),
+            connections: Some(4),
+            seed_orders: ADMIN_ORDERS,
+            ..Scenario::new("admin-order-detail", "/api/admin/orders/1/")
+        },
+        Scenario {
+            setup: Some(|ctx| Box::pin(demo_token(ctx, DEMO_STAFF_LOGIN))),
+            connections: Some(4),
+            seed_orders: ADMIN_ORDERS,
+            ..Scenario::new("staff-orders-10k", "/api/staff/orders/")
+        },
     ]
+}
+
+/// Orders in the database for the admin-panel rows (issue 12: the list at 10k orders).
+const ADMIN_ORDERS: usize = 10_000;
+const DEMO_ADMIN_LOGIN: &str = r#"{"username":"demo-admin","password":"DemoAdmin#2026"}"#;
+const DEMO_STAFF_LOGIN: &str = r#"{"username":"demo-staff","password":"DemoStaff#2026"}"#;
+
+/// Logs a demo account in and hands back `authorization: Bearer …`.
+async fn demo_token(ctx: SetupCtx, login: &'static str) -> Result<Prepared> {
+    let (status, body) = ctx
+        .request(
+            Method::POST,
+            "/api/auth/login/",
+            &[("content-type", "application/json")],
+            Some(login.as_bytes()),
+        )
+        .await?;
+    anyhow::ensure!(status.is_success(), "demo login answered {status}");
+    let token = serde_json::from_slice::<serde_json::Value>(&body)?["token"]
+        .as_str()
+        .context("no token in the login answer")?
+        .to_string();
+    Ok(Prepared {
+        headers: vec![("authorization".into(), format!("Bearer {token}"))],
+        ..Default::default()
+    })
+}
+
+/// The admin's token and the path of the newest order's detail.
+async fn admin_order(ctx: SetupCtx) -> Result<Prepared> {
+    let mut prepared = demo_token(ctx, DEMO_ADMIN_LOGIN).await?;
+    let (name, value) = prepared.headers[0].clone();
+    let (status, body) = ctx
+        .request(
+            Method::GET,
+            "/api/admin/orders/?limit=1",
+            &[(name.as_str(), value.as_str())],
+            None,
+        )
+        .await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "the admin order list answered {status}"
+    );
+    let id = serde_json::from_slice::<serde_json::Value>(&body)?[0]["id"]
+        .as_i64()
+        .context("no order to read")?;
+    prepared.path = Some(format!("/api/admin/orders/{id}/"));
+    prepared.id = Some(id);
+    Ok(prepared)
 }
 
 /// Per connection a user with a paid order of a package that has one image field, and the
@@ -1488,7 +1559,7 @@ async fn run_scenario(
     .await
     .context("the server failed to start")?;
     let app_idle = rss_bytes(&app.pid().to_string()).unwrap_or(0);
-    seed_demo(binary, &app).context("seeding the demo catalog")?;
+    seed_demo(binary, &app, scenario.seed_orders).context("seeding the demo catalog")?;
     notes.push(format!(
         "{}: server {} | start to first 200: {:.1} ms | RSS after start: {:.1} MB",
         scenario.name,
@@ -1626,10 +1697,11 @@ async fn cache_stats(server: &Server) -> Option<String> {
 }
 
 /// Loads the demo catalog (3 packages, 4 campaigns) into the server's database with the same binary.
-fn seed_demo(binary: &Path, server: &Server) -> Result<()> {
+fn seed_demo(binary: &Path, server: &Server, orders: usize) -> Result<()> {
     let mut command = Command::new(binary);
     command
         .arg("seed-demo")
+        .arg(format!("--orders={orders}"))
         .env_clear()
         .current_dir(server.dir.path())
         .stdin(Stdio::null())

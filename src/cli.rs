@@ -54,6 +54,9 @@ pub enum Command {
     SeedDemo {
         #[arg(long)]
         force: bool,
+        /// Also add this many demo orders (all statuses; the assigned ones on demo-staff).
+        #[arg(long, default_value_t = 0)]
+        orders: usize,
     },
 }
 
@@ -69,7 +72,7 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
             phone,
             staff,
         } => create_admin(config, &username, password, phone, staff).await,
-        Command::SeedDemo { force } => seed_demo(config, force).await,
+        Command::SeedDemo { force, orders } => seed_demo(config, force, orders).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -207,7 +210,7 @@ pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
     ),
 ];
 
-async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
+async fn seed_demo(config: Config, force: bool, orders: usize) -> anyhow::Result<()> {
     if config.is_production() && !force {
         anyhow::bail!(
             "seed-demo loads accounts with published passwords; refusing in production (use --force to insist)"
@@ -215,12 +218,14 @@ async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
     }
     let state = AppState::build(config).await?;
     let mut admin_id = None;
+    let mut ids = std::collections::HashMap::new();
     for (username, password, role, phone) in DEMO_USERS {
         let (user, outcome) =
             ensure_user(&state, username, Some(password), *role, Some(phone)).await?;
         if *role == Role::Admin {
             admin_id = Some(user.id);
         }
+        ids.insert(*username, user.id);
         println!(
             "{:<14} {:<18} {:<6} {outcome:?}",
             username,
@@ -231,6 +236,16 @@ async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
     let admin_id = admin_id.ok_or_else(|| anyhow::anyhow!("no demo admin"))?;
     let products = crate::catalog::demo::seed(&state, admin_id).await?;
     println!("demo catalog: {products} products created");
+    if orders > 0 {
+        let (Some(customer), Some(staff)) = (ids.get("demo-customer"), ids.get("demo-staff"))
+        else {
+            anyhow::bail!("no demo customer or staff member");
+        };
+        let made =
+            crate::fulfilment::demo::seed_orders(&state, orders, *customer, *staff, admin_id)
+                .await?;
+        println!("demo orders: {made} created");
+    }
     state.db.close().await;
     Ok(())
 }

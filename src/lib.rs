@@ -15,6 +15,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod fulfilment;
 pub mod health;

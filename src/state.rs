@@ -11,6 +11,7 @@ use crate::{
     config::Config,
     crypto::{jwt::JwtKeys, password::Passwords},
     db::{Db, DbError},
+    events::Events,
     pages::Pages,
     ratelimit::RateLimiter,
     redis_conn::Redis,
@@ -30,6 +31,8 @@ pub struct App {
     pub redis: Option<Arc<Redis>>,
     /// Uploaded-file storage and the image worker.
     pub uploads: Uploads,
+    /// Live events (the bell's stream), across instances through Redis when configured.
+    pub events: Events,
     /// The HTTP client for outbound calls (the payment gateway), with its connect timeout.
     pub http: reqwest::Client,
     pub started_at: Instant,
@@ -73,6 +76,7 @@ impl AppState {
         let passwords = Passwords::new(BlockingPool::new("hasher", config.hash_threads, 1024));
         let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
         let uploads = Uploads::new(&config);
+        let events = Events::new(redis.clone());
         let http = reqwest::Client::builder()
             .connect_timeout(config.razorpay.connect_timeout)
             .timeout(config.razorpay.timeout)
@@ -92,6 +96,7 @@ impl AppState {
             limiter,
             redis,
             uploads,
+            events,
             http,
             started_at: Instant::now(),
         }))

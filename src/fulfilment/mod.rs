@@ -3,6 +3,7 @@
 //! records, manual orders — and the staff panel's assigned orders and checklist ticks.
 
 pub mod checklist;
+pub mod demo;
 pub mod detail;
 pub mod manual;
 pub mod model;

@@ -4,6 +4,7 @@
 pub mod repo;
 pub mod routes;
 pub mod service;
+pub mod stream;
 
 pub use routes::router;
 

@@ -121,3 +121,34 @@ pub async fn notify_user(
     .await
     .map(|_| ()))
 }
+
+/// The user's newest notification id (0 when none).
+pub async fn last_id(db: &Db, user_id: i64) -> Result<i64, sqlx::Error> {
+    db_read!(db, |pool| sqlx::query_scalar::<_, i64>(
+        "SELECT COALESCE(MAX(id), 0) FROM notifications WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await)
+}
+
+/// The user's notifications after `after_id`, oldest first (at most `limit`).
+pub async fn after(
+    db: &Db,
+    user_id: i64,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    db_read!(db, |pool| {
+        sqlx::query_as::<_, NotificationRow>(
+        "SELECT n.id, n.notification_type, n.title, n.message, n.order_id, o.order_number, n.is_read, \
+         n.created_at FROM notifications n LEFT JOIN orders o ON o.id = n.order_id \
+         WHERE n.user_id = $1 AND n.id > $2 ORDER BY n.id ASC LIMIT $3"
+    )
+    .bind(user_id)
+    .bind(after_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    })
+}

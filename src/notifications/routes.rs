@@ -22,6 +22,7 @@ const PAGE_SIZE: i64 = 20;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
+        .routes(routes!(crate::notifications::stream::stream))
         .routes(routes!(mark_all_read_post, mark_all_read_patch))
         .routes(routes!(mark_read_post, mark_read_patch))
 }
@@ -55,7 +56,7 @@ pub struct NotificationOut {
 }
 
 impl NotificationOut {
-    fn new(row: NotificationRow, tz: time::UtcOffset) -> Self {
+    pub fn new(row: NotificationRow, tz: time::UtcOffset) -> Self {
         Self {
             id: row.id,
             notification_type: row.notification_type,

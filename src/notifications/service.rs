@@ -46,6 +46,5 @@ pub async fn announce(state: &AppState, recipients: Recipients) {
     if ids.is_empty() {
         return;
     }
-    tracing::debug!(recipients = ids.len(), "notifications written");
-    let _ = state;
+    state.events.publish(&ids).await;
 }

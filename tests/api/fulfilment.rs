@@ -810,3 +810,147 @@ async fn a_manual_order_paid_in_two_parts() {
         );
     }
 }
+
+/// Reads the stream until an event named `name` arrives (its data), or fails after `limit`.
+async fn next_event(body: &mut axum::body::Body, name: &str, limit: std::time::Duration) -> Value {
+    next_event_within(body, name, limit)
+        .await
+        .unwrap_or_else(|| panic!("no `{name}` event within {limit:?}"))
+}
+
+/// [`next_event`], or `None` after `limit`.
+async fn next_event_within(
+    body: &mut axum::body::Body,
+    name: &str,
+    limit: std::time::Duration,
+) -> Option<Value> {
+    use http_body_util::BodyExt;
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut text = String::new();
+    loop {
+        if let Some(start) = text.find(&format!("event: {name}\n")) {
+            let rest = &text[start..];
+            if let Some(end) = rest.find("\n\n") {
+                let data: String = rest[..end]
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data: "))
+                    .collect();
+                return serde_json::from_str(&data).ok();
+            }
+        }
+        let frame = tokio::time::timeout_at(deadline, body.frame())
+            .await
+            .ok()??
+            .ok()?;
+        if let Some(data) = frame.data_ref() {
+            text.push_str(&String::from_utf8_lossy(data));
+        }
+    }
+}
+
+async fn open_stream(router: &axum::Router, token: &str) -> axum::body::Body {
+    use tower::ServiceExt;
+    let request =
+        axum::http::Request::get(format!("/api/admin/notifications/stream/?token={token}"))
+            .header("accept", "text/event-stream")
+            .body(axum::body::Body::empty())
+            .expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+    );
+    response.into_body()
+}
+
+#[tokio::test]
+async fn the_bell_streams_new_notifications() {
+    let redis = crate::helpers::test_redis_url();
+    let prefix = format!("ec-test-{}:", uuid::Uuid::new_v4().simple());
+    for backend in backends() {
+        let mut vars: Vec<(&str, &str)> = vec![("RAZORPAY_MODE", "fake")];
+        if let Some(url) = redis.as_deref() {
+            vars.push(("REDIS_URL", url));
+            vars.push(("REDIS_KEY_PREFIX", &prefix));
+        }
+        let app = TestApp::with_env(backend, &vars).await;
+        let admin = catalog::admin(&app).await;
+        let (_, token) = shopper(&app, "sse-customer").await;
+        let staff = create_user(&app, "sse-staff", "staff-pass-2026!", Role::Staff).await;
+        let staff_token = token_for(&app, &staff);
+        let p = package(&app, &admin, "Stream Pack", "100.00").await;
+        let order = ready_order(&app, &token, p, "pay_sse1").await;
+
+        assert_eq!(
+            app.get("/api/admin/notifications/stream/").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let mut body = open_stream(&app.router, &staff_token).await;
+        assert_eq!(
+            next_event(&mut body, "ready", std::time::Duration::from_secs(1)).await,
+            json!({"unread_count": 0})
+        );
+        assert_eq!(app.state.events.streams(), 1);
+        let r = post(
+            &app,
+            &admin.token,
+            &format!("/api/admin/orders/{order}/assign/"),
+            json!({"staff_id": staff.id}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let event = next_event(&mut body, "notification", std::time::Duration::from_secs(1)).await;
+        assert_eq!(event["notification_type"], "order_assigned");
+        assert_eq!(event["order"], order);
+        assert_eq!(event["related_url"], format!("/orders/{order}"));
+        drop(body);
+        assert_eq!(app.state.events.streams(), 0, "a closed stream is freed");
+
+        // A second instance on the same database (and Redis): its stream hears the first's events.
+        if redis.is_some() {
+            let second =
+                electioncart::AppState::build(crate::helpers::test_config(&app.db.url, &vars))
+                    .await
+                    .expect("second instance");
+            let router = electioncart::build_router(second.clone());
+            let mut body = open_stream(&router, &staff_token).await;
+            next_event(&mut body, "ready", std::time::Duration::from_secs(1)).await;
+            // The second instance's subscriber connects in the background: re-assign (which
+            // notifies the staff member again) until its stream hears one, each within 1 s.
+            let mut heard = None;
+            for _ in 0..5 {
+                let r = post(
+                    &app,
+                    &admin.token,
+                    &format!("/api/admin/orders/{order}/assign/"),
+                    json!({"staff_id": staff.id}),
+                )
+                .await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+                let wait =
+                    next_event_within(&mut body, "notification", std::time::Duration::from_secs(1))
+                        .await;
+                if wait.is_some() {
+                    heard = wait;
+                    break;
+                }
+            }
+            let event = heard.expect("the second instance's stream heard the first's notification");
+            assert_eq!(event["notification_type"], "order_assigned");
+            drop(body);
+            second.db.close().await;
+        } else {
+            eprintln!("cross-instance stream check skipped: TEST_REDIS_URL is not set");
+        }
+
+        // 1,000 connects and disconnects leave nothing behind.
+        for _ in 0..1000 {
+            let body = open_stream(&app.router, &staff_token).await;
+            drop(body);
+        }
+        assert_eq!(app.state.events.streams(), 0);
+    }
+}
