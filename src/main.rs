@@ -3,12 +3,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use electioncart::{cli::Cli, config::Config, telemetry};
 
-/// mimalloc instead of glibc's malloc: glibc raises its mmap threshold after the first large free,
-/// so later 5 MB upload buffers and Argon2's 19 MiB working memory stayed resident after use
-/// (141 MB idle, 329 MB peak under 16 concurrent 5 MB uploads); mimalloc hands them back.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env() {

@@ -275,6 +275,7 @@ pub async fn upload_resources(
             return Err(e);
         }
     };
+    crate::notifications::service::announce(&state, completion.notified.clone()).await;
     let names = orders::item_names(&state, &completion.pending).await?;
     Ok((
         StatusCode::CREATED,

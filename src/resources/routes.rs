@@ -444,6 +444,7 @@ async fn submit_resources(
         .filter_map(|n| StoredName::parse(n))
         .collect();
     files::remove(&state, &replaced).await;
+    crate::notifications::service::announce(&state, completion.notified.clone()).await;
     let names = orders::item_names(&state, &completion.pending).await?;
     let pending = orders::pending_out(&completion.pending, &names);
     Ok((
