@@ -1,4 +1,5 @@
-//! Subcommands: `serve` (default), `migrate`, `check`, `openapi`.
+//! Subcommands: `serve` (default), `migrate`, `check`, `openapi`, `create-admin`, `seed-demo`,
+//! `invoice`.
 
 use std::process::ExitCode;
 
@@ -55,6 +56,15 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Render a paid order's invoice PDF to a file (the same PDF the download routes serve; the first
+    /// rendering stamps `invoice_generated_at`).
+    Invoice {
+        /// The order's id.
+        order_id: i64,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli, config: Config) -> ExitCode {
@@ -70,6 +80,7 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
             staff,
         } => create_admin(config, &username, password, phone, staff).await,
         Command::SeedDemo { force } => seed_demo(config, force).await,
+        Command::Invoice { order_id, out } => invoice(config, order_id, &out).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -231,6 +242,35 @@ async fn seed_demo(config: Config, force: bool) -> anyhow::Result<()> {
     let admin_id = admin_id.ok_or_else(|| anyhow::anyhow!("no demo admin"))?;
     let products = crate::catalog::demo::seed(&state, admin_id).await?;
     println!("demo catalog: {products} products created");
+    state.db.close().await;
+    Ok(())
+}
+
+async fn invoice(config: Config, order_id: i64, out: &std::path::Path) -> anyhow::Result<()> {
+    use crate::invoices::service as invoices;
+    let state = AppState::build(config).await?;
+    let order = crate::orders::service::get(&state, order_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("order {order_id} not found"))?;
+    anyhow::ensure!(
+        invoices::is_paid(&order),
+        "order {} ({}) is not paid: invoices are only available for paid orders",
+        order_id,
+        order.order_number
+    );
+    let started = std::time::Instant::now();
+    let blob = invoices::pdf_of(&state, &order)
+        .await
+        .map_err(|e| anyhow::anyhow!("rendering the invoice failed: {e}"))?;
+    let took = started.elapsed();
+    tokio::fs::write(out, &blob.bytes).await?;
+    println!(
+        "{} ({} bytes, {:.1} ms) written to {}",
+        blob.name,
+        blob.bytes.len(),
+        took.as_secs_f64() * 1000.0,
+        out.display()
+    );
     state.db.close().await;
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod invoices;
 pub mod logfmt;
 pub mod middleware;
 pub mod money;
