@@ -282,6 +282,22 @@ async fn a_paid_orders_tax_invoice_from_both_routes() {
         let from_admin = call(&app, "GET", &admin_path(id), &admin.token).await;
         assert_pdf(&from_admin, &filename);
         assert_eq!(from_admin.body, first.body);
+        // The admin SPA (another origin) reads the filename: CORS exposes the header (D23).
+        let cross = app
+            .request(authed(
+                axum::http::Request::get(admin_path(id))
+                    .header("origin", "http://localhost:5173")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+                &admin.token,
+            ))
+            .await;
+        assert_pdf(&cross, &filename);
+        let exposed = cross
+            .header("access-control-expose-headers")
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        assert!(exposed.contains("content-disposition"), "{exposed:?}");
         // The assigned staff member, from either route.
         let staff = create_user(&app, "invoice-staff", "staff-pass-2026!", Role::Staff).await;
         exec(
@@ -531,5 +547,68 @@ async fn who_may_download_and_when() {
             call(&app, "GET", &customer_path(id), &token).await.status,
             StatusCode::OK
         );
+    }
+}
+
+#[tokio::test]
+async fn the_invoice_subcommand_renders_one_offline() {
+    for backend in backends() {
+        let app = app(backend, "18").await;
+        let admin = catalog::admin(&app).await;
+        let (_, token) = shopper(&app, "invoice-cli").await;
+        let (id, number, rzp) =
+            order_of_lines(&app, &admin, &token, &[("package", "18500.00", 2)]).await;
+        let run = |order: i64, out: &std::path::Path| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_electioncart"))
+                .args(["invoice", &order.to_string(), "--out"])
+                .arg(out)
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("DATABASE_URL", &app.db.url)
+                .env("RUST_LOG", "warn")
+                .env(
+                    "DJANGO_SECRET_KEY",
+                    "test-secret-key-that-is-long-enough-0123456789",
+                )
+                .env("INVOICE_SELLER_GSTIN", GSTIN)
+                .env("INVOICE_TAX_RATE_PERCENT", "18")
+                .output()
+                .expect("run electioncart")
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("invoice.pdf");
+        let unpaid = run(id, &out);
+        assert!(!unpaid.status.success(), "{unpaid:?}");
+        assert!(
+            String::from_utf8_lossy(&unpaid.stderr).contains("not paid"),
+            "{unpaid:?}"
+        );
+        assert!(!out.exists());
+        let missing = run(999_999, &out);
+        assert!(!missing.status.success());
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("not found"));
+
+        let invoice = pay(&app, &token, id, &rzp).await;
+        let done = run(id, &out);
+        assert!(done.status.success(), "{done:?}");
+        let stdout = String::from_utf8_lossy(&done.stdout);
+        assert!(
+            stdout.contains(&format!("Invoice-{invoice}-{}.pdf", &invoice[4..12])),
+            "{stdout}"
+        );
+        let pdf = std::fs::read(&out).expect("the PDF");
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(
+            generated_at(&app, id).await.is_some(),
+            "stamped by the CLI too"
+        );
+        if poppler() {
+            let text = poppler_tool("pdftotext", &["-layout"], &pdf);
+            assert!(
+                text.contains(&number) && text.contains("₹37,000.00"),
+                "{text}"
+            );
+            assert!(text.contains("CGST @ 9%") && text.contains(GSTIN), "{text}");
+        }
     }
 }
