@@ -104,7 +104,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 problems.join("; ")
             );
         }
-        for problem in problems {
+        for problem in problems.iter().chain(&config.production_warnings()) {
             tracing::warn!(problem = %problem, "production configuration");
         }
     } else if config.secret_generated {
@@ -135,6 +135,9 @@ fn check(config: &Config) -> ExitCode {
     let mut problems = config.production_problems();
     if !config.is_production() {
         problems.insert(0, "APP_ENV is not production".to_string());
+    }
+    for warning in config.production_warnings() {
+        eprintln!("warning: {warning}");
     }
     if problems.is_empty() {
         println!("configuration OK for production");

@@ -29,8 +29,9 @@ pub struct InvoiceConfig {
 }
 
 impl InvoiceConfig {
-    /// What `check` reports in production: a tax invoice needs the seller's GSTIN.
-    pub fn production_problems(&self) -> Vec<String> {
+    /// What `check` warns about in production: a tax invoice needs the seller's GSTIN (a seller
+    /// below GST's registration threshold has none, so it is not an error).
+    pub fn production_warnings(&self) -> Vec<String> {
         let mut problems = Vec::new();
         if self.seller_gstin.is_none() {
             problems.push(
@@ -174,7 +175,7 @@ mod tests {
         assert!(Config::from_map(&map(&[("INVOICE_SELLER_GSTIN", "123")])).is_err());
         let c = Config::from_map(&map(&[("APP_ENV", "production")])).expect("parse");
         assert!(
-            c.production_problems()
+            c.production_warnings()
                 .iter()
                 .any(|p| p.contains("INVOICE_SELLER_GSTIN"))
         );

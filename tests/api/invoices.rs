@@ -612,3 +612,39 @@ async fn the_invoice_subcommand_renders_one_offline() {
         }
     }
 }
+
+#[test]
+fn check_warns_without_a_gstin_in_production() {
+    let check = |gstin: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_electioncart"));
+        cmd.arg("check")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("APP_ENV", "production")
+            .env(
+                "DJANGO_SECRET_KEY",
+                "a-production-secret-that-is-long-enough-0123456789",
+            )
+            .env("ALLOWED_HOSTS", "api.example.com")
+            .env("DATABASE_URL", "postgres://app@db.invalid/app")
+            .env("CLIENT_IP_SOURCE", "x-real-ip")
+            .env("CORS_ALLOWED_ORIGINS", "https://admin.example.com")
+            .env("RAZORPAY_KEY_ID", "rzp_live_example")
+            .env("RAZORPAY_KEY_SECRET", "razorpay-key-secret")
+            .env("RAZORPAY_WEBHOOK_SECRET", "razorpay-webhook-secret");
+        if let Some(gstin) = gstin {
+            cmd.env("INVOICE_SELLER_GSTIN", gstin);
+        }
+        cmd.output().expect("run electioncart check")
+    };
+    let without = check(None);
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(
+        without.status.success(),
+        "a warning, not a problem: {stderr}"
+    );
+    assert!(stderr.contains("warning: INVOICE_SELLER_GSTIN"), "{stderr}");
+    let with = check(Some(GSTIN));
+    assert!(with.status.success());
+    assert!(!String::from_utf8_lossy(&with.stderr).contains("GSTIN"));
+}
