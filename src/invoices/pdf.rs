@@ -319,3 +319,82 @@ fn draw(op: &Op, w: &Writer<'_>, s: &mut Surface<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoices::{
+        model::{BillTo, Line, Payment, Seller},
+        tax::breakdown,
+    };
+
+    fn invoice(logo: Option<Vec<u8>>, lines: usize) -> Invoice {
+        let lines: Vec<Line> = (0..lines)
+            .map(|i| Line {
+                name: format!("Line {i} Чайка"),
+                kind: "Package".into(),
+                sac: "998361".into(),
+                quantity: 1,
+                unit_paise: 100_000,
+                amount_paise: 100_000,
+            })
+            .collect();
+        let total = 100_000 * lines.len() as i64;
+        Invoice {
+            seller: Seller {
+                name: "Election Cart".into(),
+                gstin: "N/A".into(),
+                logo,
+                ..Default::default()
+            },
+            invoice_number: "INV-1".into(),
+            order_number: "EC-1".into(),
+            invoice_date: "November 25, 2026".into(),
+            order_date: "November 25, 2026".into(),
+            place_of_supply: "N/A".into(),
+            bill_to: BillTo::default(),
+            lines,
+            tax: breakdown(total, 1800, true),
+            total_paise: total,
+            payment: Payment {
+                method: "N/A".into(),
+                transaction_id: "N/A".into(),
+                status: "Paid".into(),
+                date: "N/A".into(),
+                amount: "N/A".into(),
+            },
+        }
+    }
+
+    fn count(haystack: &[u8], needle: &[u8]) -> usize {
+        haystack
+            .windows(needle.len())
+            .filter(|w| *w == needle)
+            .count()
+    }
+
+    #[test]
+    fn glyphs_logo_and_page_breaks() {
+        assert!(has_glyph('₹') && has_glyph('é') && has_glyph('…'));
+        assert!(!has_glyph('Ч'), "outside the shipped subset: printed as ?");
+
+        let mut png = Vec::new();
+        image::DynamicImage::new_rgb8(8, 4)
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("png");
+        let with_logo = render(&invoice(Some(png), 3)).expect("render");
+        // krilla writes dictionaries without spaces (`/Subtype/Image`).
+        assert_eq!(count(&with_logo, b"/Subtype/Image"), 1, "the logo is drawn");
+        let plain = render(&invoice(Some(b"not an image".to_vec()), 3)).expect("render");
+        assert_eq!(
+            count(&plain, b"/Subtype/Image"),
+            0,
+            "a bad logo is left out"
+        );
+
+        let pages = |pdf: &[u8]| count(pdf, b"/Type/Page") - count(pdf, b"/Type/Pages");
+        assert_eq!(pages(&plain), 1);
+        let long = render(&invoice(None, 80)).expect("render");
+        assert!(pages(&long) >= 3, "80 lines break across pages");
+    }
+}
