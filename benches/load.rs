@@ -224,6 +224,24 @@ fn scenarios() -> Vec<Scenario> {
             connections: Some(16),
             ..Scenario::flow("upload-5mb", flows::Flow::Upload(4_800_000))
         },
+        // A 10-line paid order's invoice PDF. Cold: the server runs with its PDF cache off
+        // (`INVOICE_CACHE_MAX_MB=0`), so every request gathers the invoice and renders it on the
+        // documents pool (a few connections: renders queue on its one thread here). Warm: the
+        // cached bytes (the first request renders).
+        Scenario {
+            setup: Some(|ctx| Box::pin(invoice_order(ctx))),
+            env: &[
+                ("INVOICE_CACHE_MAX_MB", "0"),
+                ("INVOICE_TAX_RATE_PERCENT", "18"),
+            ],
+            connections: Some(4),
+            ..Scenario::new("invoice-cold", "/api/orders/1/invoice/download/")
+        },
+        Scenario {
+            setup: Some(|ctx| Box::pin(invoice_order(ctx))),
+            env: &[("INVOICE_TAX_RATE_PERCENT", "18")],
+            ..Scenario::new("invoice-warm", "/api/orders/1/invoice/download/")
+        },
         Scenario {
             setup: Some(|ctx| Box::pin(demo_token(ctx, DEMO_ADMIN_LOGIN))),
             connections: Some(4),
@@ -292,6 +310,96 @@ async fn admin_order(ctx: SetupCtx) -> Result<Prepared> {
         .context("no order to read")?;
     prepared.path = Some(format!("/api/admin/orders/{id}/"));
     prepared.id = Some(id);
+    Ok(prepared)
+}
+
+/// The bench user's token and a paid order of 10 new packages (paid through the fake gateway):
+/// the invoice scenarios' path.
+async fn invoice_order(ctx: SetupCtx) -> Result<Prepared> {
+    let json = |v: serde_json::Value| v.to_string().into_bytes();
+    let mut prepared = bench_user_token(ctx).await?;
+    let bearer = prepared.headers[0].1.clone();
+    let (status, body) = ctx
+        .request(
+            Method::POST,
+            "/api/auth/login/",
+            &[("content-type", "application/json")],
+            Some(br#"{"username":"demo-admin","password":"DemoAdmin#2026"}"#),
+        )
+        .await?;
+    anyhow::ensure!(status.is_success(), "demo-admin login answered {status}");
+    let admin = format!(
+        "Bearer {}",
+        serde_json::from_slice::<serde_json::Value>(&body)?["token"]
+            .as_str()
+            .context("an admin token")?
+    );
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+    ];
+    for i in 0..10 {
+        let name = format!("Bench Invoice {i} {}", uuid::Uuid::new_v4().simple());
+        let (status, body) = ctx
+            .request(
+                Method::POST,
+                "/api/admin/products/package/",
+                &[
+                    ("authorization", admin.as_str()),
+                    ("content-type", "application/json"),
+                ],
+                Some(&json(
+                    serde_json::json!({"name": name, "price": format!("{}.50", 18_500 + i), "description": "d"}),
+                )),
+            )
+            .await?;
+        anyhow::ensure!(status.is_success(), "package create answered {status}");
+        let package = serde_json::from_slice::<serde_json::Value>(&body)?["id"]
+            .as_i64()
+            .context("a package id")?;
+        let add = json(
+            serde_json::json!({"item_type": "package", "item_id": package, "quantity": 1 + i % 3}),
+        );
+        let (status, _) = ctx
+            .request(Method::POST, "/api/cart/add/", &headers, Some(&add))
+            .await?;
+        anyhow::ensure!(status.is_success(), "cart add answered {status}");
+    }
+    let (status, body) = ctx
+        .request(Method::POST, "/api/orders/create/", &headers, None)
+        .await?;
+    anyhow::ensure!(
+        status == StatusCode::CREATED,
+        "order create answered {status}"
+    );
+    let created: serde_json::Value = serde_json::from_slice(&body)?;
+    let order = created["order"]["id"].as_i64().context("an order id")?;
+    let rzp = created["razorpay_order_id"]
+        .as_str()
+        .context("a razorpay id")?;
+    let payment = format!("pay_inv{}", uuid::Uuid::new_v4().simple());
+    let signature = electioncart::payments::razorpay::checkout_signature(
+        electioncart::payments::razorpay::FAKE_KEY_SECRET,
+        rzp,
+        &payment,
+    );
+    let verify = json(
+        serde_json::json!({"razorpay_order_id": rzp, "razorpay_payment_id": payment, "razorpay_signature": signature}),
+    );
+    let (status, _) = ctx
+        .request(
+            Method::POST,
+            &format!("/api/orders/{order}/payment-success/"),
+            &headers,
+            Some(&verify),
+        )
+        .await?;
+    anyhow::ensure!(status.is_success(), "payment answered {status}");
+    let path = format!("/api/orders/{order}/invoice/download/");
+    let (status, _) = ctx.request(Method::GET, &path, &headers, None).await?;
+    anyhow::ensure!(status.is_success(), "invoice download answered {status}");
+    prepared.path = Some(path);
+    prepared.id = Some(order);
     Ok(prepared)
 }
 

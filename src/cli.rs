@@ -1,4 +1,5 @@
-//! Subcommands: `serve` (default), `migrate`, `check`, `openapi`.
+//! Subcommands: `serve` (default), `migrate`, `check`, `openapi`, `create-admin`, `seed-demo`,
+//! `invoice`.
 
 use std::process::ExitCode;
 
@@ -58,6 +59,15 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         orders: usize,
     },
+    /// Render a paid order's invoice PDF to a file (the same PDF the download routes serve; the first
+    /// rendering stamps `invoice_generated_at`).
+    Invoice {
+        /// The order's id.
+        order_id: i64,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
 }
 
 pub async fn run(cli: Cli, config: Config) -> ExitCode {
@@ -73,6 +83,7 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
             staff,
         } => create_admin(config, &username, password, phone, staff).await,
         Command::SeedDemo { force, orders } => seed_demo(config, force, orders).await,
+        Command::Invoice { order_id, out } => invoice(config, order_id, &out).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -96,7 +107,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 problems.join("; ")
             );
         }
-        for problem in problems {
+        for problem in problems.iter().chain(&config.production_warnings()) {
             tracing::warn!(problem = %problem, "production configuration");
         }
     } else if config.secret_generated {
@@ -127,6 +138,9 @@ fn check(config: &Config) -> ExitCode {
     let mut problems = config.production_problems();
     if !config.is_production() {
         problems.insert(0, "APP_ENV is not production".to_string());
+    }
+    for warning in config.production_warnings() {
+        eprintln!("warning: {warning}");
     }
     if problems.is_empty() {
         println!("configuration OK for production");
@@ -246,6 +260,35 @@ async fn seed_demo(config: Config, force: bool, orders: usize) -> anyhow::Result
                 .await?;
         println!("demo orders: {made} created");
     }
+    state.db.close().await;
+    Ok(())
+}
+
+async fn invoice(config: Config, order_id: i64, out: &std::path::Path) -> anyhow::Result<()> {
+    use crate::invoices::service as invoices;
+    let state = AppState::build(config).await?;
+    let order = crate::orders::service::get(&state, order_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("order {order_id} not found"))?;
+    anyhow::ensure!(
+        invoices::is_paid(&order),
+        "order {} ({}) is not paid: invoices are only available for paid orders",
+        order_id,
+        order.order_number
+    );
+    let started = std::time::Instant::now();
+    let blob = invoices::pdf_of(&state, &order)
+        .await
+        .map_err(|e| anyhow::anyhow!("rendering the invoice failed: {e}"))?;
+    let took = started.elapsed();
+    tokio::fs::write(out, &blob.bytes).await?;
+    println!(
+        "{} ({} bytes, {:.1} ms) written to {}",
+        blob.name,
+        blob.bytes.len(),
+        took.as_secs_f64() * 1000.0,
+        out.display()
+    );
     state.db.close().await;
     Ok(())
 }

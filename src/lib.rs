@@ -19,6 +19,7 @@ pub mod events;
 pub mod extract;
 pub mod fulfilment;
 pub mod health;
+pub mod invoices;
 pub mod logfmt;
 pub mod middleware;
 pub mod money;

@@ -7,8 +7,8 @@ use axum::extract::FromRef;
 
 use crate::{
     blocking::BlockingPool,
-    cache::Cache,
-    config::Config,
+    cache::{Blobs, Cache},
+    config::{Config, default_hash_threads},
     crypto::{jwt::JwtKeys, password::Passwords},
     db::{Db, DbError},
     events::Events,
@@ -33,9 +33,19 @@ pub struct App {
     pub uploads: Uploads,
     /// Live events (the bell's stream), across instances through Redis when configured.
     pub events: Events,
+    /// Rendered documents (invoice PDFs): their worker and the cache of what it rendered.
+    pub documents: Documents,
     /// The HTTP client for outbound calls (the payment gateway), with its connect timeout.
     pub http: reqwest::Client,
     pub started_at: Instant,
+}
+
+/// CPU-heavy documents (invoice PDFs) render on `pool`, never on the async runtime; `cache` keeps
+/// the results by a key that names the exact version of their source.
+#[derive(Debug, Clone)]
+pub struct Documents {
+    pub pool: BlockingPool,
+    pub cache: Blobs,
 }
 
 /// The state handed to axum: a cheap clone of one `Arc<App>`.
@@ -77,6 +87,11 @@ impl AppState {
         let limiter = RateLimiter::new(config.rate_limit_enabled, redis.clone(), db.clone());
         let uploads = Uploads::new(&config);
         let events = Events::new(redis.clone());
+        let documents = Documents {
+            // All cores but one (DESIGN §10), as for hashing; a render takes a few milliseconds.
+            pool: BlockingPool::new("documents", default_hash_threads(), 256),
+            cache: Blobs::new(config.invoice.cache_max_bytes),
+        };
         let http = reqwest::Client::builder()
             .connect_timeout(config.razorpay.connect_timeout)
             .timeout(config.razorpay.timeout)
@@ -97,6 +112,7 @@ impl AppState {
             redis,
             uploads,
             events,
+            documents,
             http,
             started_at: Instant::now(),
         }))

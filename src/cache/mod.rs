@@ -25,6 +25,7 @@
 //! [`CacheOptions::redis_only`] value while Redis is unavailable: computed without any tier).
 
 mod background;
+mod blobs;
 mod flight;
 mod invalidation;
 mod memory;
@@ -33,6 +34,8 @@ mod redis_tier;
 mod sql;
 mod stats;
 mod tiers;
+
+pub use blobs::{Blob, Blobs};
 
 use std::{
     collections::{HashMap, VecDeque},

@@ -60,6 +60,24 @@ macro_rules! user_cols {
     };
 }
 
+/// The filters, on `orders o JOIN users u` (the page is chosen before anything per row is read).
+macro_rules! list_filter {
+    () => {
+        "WHERE ($1 = '' OR o.status = $1 \
+                OR ($1 = 'pending' AND o.status IN ('pending_payment', 'pending_resources'))) \
+           AND ($2 = '' OR o.payment_status = $2) \
+           AND ($3 = '' OR o.order_source = $3) \
+           AND ($4 = 0 OR ($4 = 1 AND o.assigned_to IS NULL) OR ($4 = 2 AND o.assigned_to = $5)) \
+           AND ($6 = '' OR LOWER(o.order_number) LIKE $6 ESCAPE '\\' \
+                OR LOWER(COALESCE(u.phone_number, '')) LIKE $6 ESCAPE '\\' \
+                OR LOWER(u.username) LIKE $6 ESCAPE '\\' \
+                OR LOWER(u.first_name) LIKE $6 ESCAPE '\\') \
+           AND ($7 IS NULL OR o.created_at >= $7) AND ($8 IS NULL OR o.created_at < $8) "
+    };
+}
+
+/// The page's orders first (by the `created_at` index), then per row of the page only: its line
+/// count and what was paid, with the customer and the assignee joined.
 const LIST: &str = concat!(
     "SELECT o.id, o.order_number, o.total_paise, o.status, o.payment_status, \
      o.payment_completed_at, o.order_source, o.priority, o.is_manual_order, o.created_at, \
@@ -71,31 +89,17 @@ const LIST: &str = concat!(
     user_cols!("u", "u_"),
     ", ",
     user_cols!("a", "a_"),
-    " FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN users a ON a.id = o.assigned_to \
-     WHERE ($1 = '' OR o.status = $1 \
-            OR ($1 = 'pending' AND o.status IN ('pending_payment', 'pending_resources'))) \
-       AND ($2 = '' OR o.payment_status = $2) \
-       AND ($3 = '' OR o.order_source = $3) \
-       AND ($4 = 0 OR ($4 = 1 AND o.assigned_to IS NULL) OR ($4 = 2 AND o.assigned_to = $5)) \
-       AND ($6 = '' OR LOWER(o.order_number) LIKE $6 ESCAPE '\\' \
-            OR LOWER(COALESCE(u.phone_number, '')) LIKE $6 ESCAPE '\\' \
-            OR LOWER(u.username) LIKE $6 ESCAPE '\\' \
-            OR LOWER(u.first_name) LIKE $6 ESCAPE '\\') \
-       AND ($7 IS NULL OR o.created_at >= $7) AND ($8 IS NULL OR o.created_at < $8) \
-     ORDER BY o.created_at DESC, o.id DESC LIMIT $9 OFFSET $10"
+    " FROM (SELECT o.* FROM orders o JOIN users u ON u.id = o.user_id ",
+    list_filter!(),
+    "ORDER BY o.created_at DESC, o.id DESC LIMIT $9 OFFSET $10) o \
+     JOIN users u ON u.id = o.user_id LEFT JOIN users a ON a.id = o.assigned_to \
+     ORDER BY o.created_at DESC, o.id DESC"
 );
 
-const COUNT: &str = "SELECT COUNT(*) FROM orders o JOIN users u ON u.id = o.user_id \
-     WHERE ($1 = '' OR o.status = $1 \
-            OR ($1 = 'pending' AND o.status IN ('pending_payment', 'pending_resources'))) \
-       AND ($2 = '' OR o.payment_status = $2) \
-       AND ($3 = '' OR o.order_source = $3) \
-       AND ($4 = 0 OR ($4 = 1 AND o.assigned_to IS NULL) OR ($4 = 2 AND o.assigned_to = $5)) \
-       AND ($6 = '' OR LOWER(o.order_number) LIKE $6 ESCAPE '\\' \
-            OR LOWER(COALESCE(u.phone_number, '')) LIKE $6 ESCAPE '\\' \
-            OR LOWER(u.username) LIKE $6 ESCAPE '\\' \
-            OR LOWER(u.first_name) LIKE $6 ESCAPE '\\') \
-       AND ($7 IS NULL OR o.created_at >= $7) AND ($8 IS NULL OR o.created_at < $8)";
+const COUNT: &str = concat!(
+    "SELECT COUNT(*) FROM orders o JOIN users u ON u.id = o.user_id ",
+    list_filter!()
+);
 
 fn assigned_mode(f: &ListFilter) -> (i64, i64) {
     match f.assigned_to {

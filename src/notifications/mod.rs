@@ -1,6 +1,7 @@
 //! In-app notifications (contract-B §2.10, §11.3): rows for the admin SPA's bell. This issue writes
 //! them (a completed resource hand-over notifies every admin) and serves the bell's routes.
 
+pub mod model;
 pub mod repo;
 pub mod routes;
 pub mod service;

@@ -23,7 +23,7 @@ use crate::{
     error::{AppError, AppResult},
     events::StreamGuard,
     extract::Query,
-    notifications::{repo, routes::NotificationOut},
+    notifications::{model::NotificationOut, repo},
     state::AppState,
 };
 

@@ -16,6 +16,7 @@ mod gateway_mock;
 mod health;
 mod helpers;
 mod images;
+mod invoices;
 mod layout;
 mod orders;
 mod payments;

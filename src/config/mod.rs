@@ -7,6 +7,11 @@ use std::{collections::HashMap, env, net::IpAddr, path::PathBuf, str::FromStr, t
 
 use time::UtcOffset;
 
+mod invoice;
+mod zone;
+
+pub use invoice::InvoiceConfig;
+
 /// The secret the original shipped as its default; never acceptable in production.
 pub const DJANGO_DEFAULT_SECRET: &str = "django-insecure-change-this-in-production";
 /// Minimum secret length in production (D12).
@@ -167,6 +172,7 @@ pub struct Config {
     pub log_format: LogFormat,
     pub razorpay: RazorpayConfig,
     pub storage: StorageBackend,
+    pub invoice: InvoiceConfig,
 }
 
 /// A configuration value that could not be parsed.
@@ -231,7 +237,7 @@ impl Config {
                 })?),
             };
         let time_zone = get("TIME_ZONE").unwrap_or_else(|| "Asia/Kolkata".to_string());
-        let tz_offset = parse_time_zone(&time_zone)?;
+        let tz_offset = zone::parse_time_zone(&time_zone)?;
 
         let (secret_key, secret_generated) = match get("DJANGO_SECRET_KEY")
             .or_else(|| get("SECRET_KEY"))
@@ -394,6 +400,7 @@ impl Config {
             log_format,
             razorpay,
             storage,
+            invoice: invoice::from_vars(&get, &parse)?,
         })
     }
 
@@ -408,6 +415,11 @@ impl Config {
     pub fn is_postgres(&self) -> bool {
         let url = self.database_url.expose();
         url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
+    /// Settings production may want but can run without (`check` and `serve` print them).
+    pub fn production_warnings(&self) -> Vec<String> {
+        self.invoice.production_warnings()
     }
 
     /// Problems that make this configuration unsafe for production. Empty means fine.
@@ -481,31 +493,6 @@ impl Config {
             }
         }
         problems
-    }
-}
-
-/// Resolves a `TIME_ZONE` to a fixed offset. Named zones without daylight saving are supported, plus
-/// literal offsets like `+05:30`.
-fn parse_time_zone(name: &str) -> Result<UtcOffset, ConfigError> {
-    let fixed = |h: i8, m: i8| UtcOffset::from_hms(h, m, 0).map_err(|e| ConfigError(e.to_string()));
-    match name {
-        "Asia/Kolkata" | "Asia/Calcutta" | "IST" => fixed(5, 30),
-        "UTC" | "Etc/UTC" | "GMT" | "Z" => Ok(UtcOffset::UTC),
-        "Asia/Dubai" => fixed(4, 0),
-        "Asia/Kathmandu" => fixed(5, 45),
-        "Asia/Dhaka" => fixed(6, 0),
-        "Asia/Singapore" => fixed(8, 0),
-        other => {
-            let bytes = other.as_bytes();
-            let ok = bytes.len() == 6 && (bytes[0] == b'+' || bytes[0] == b'-') && bytes[3] == b':';
-            if ok && let (Ok(h), Ok(m)) = (other[1..3].parse::<i8>(), other[4..6].parse::<i8>()) {
-                let sign = if bytes[0] == b'-' { -1 } else { 1 };
-                return fixed(sign * h, sign * m);
-            }
-            Err(ConfigError(format!(
-                "TIME_ZONE {other:?} is not supported; use Asia/Kolkata, UTC or an offset like +05:30"
-            )))
-        }
     }
 }
 
