@@ -52,7 +52,8 @@ pub async fn read(state: &AppState, request: Request) -> AppResult<PaymentInput>
                 .starts_with("multipart/")
         });
     let (body, file) = if is_multipart {
-        let parsed = form::read(request, state, MAX_PROOF_BYTES).await?;
+        let parsed =
+            form::read(request, state, MAX_PROOF_BYTES, &state.uploads.body_budget).await?;
         let mut map = Map::new();
         let mut file = None;
         for (name, part) in parsed.parts {

@@ -96,11 +96,6 @@ const LIST: &str = concat!(
      ORDER BY o.created_at DESC, o.id DESC"
 );
 
-const COUNT: &str = concat!(
-    "SELECT COUNT(*) FROM orders o JOIN users u ON u.id = o.user_id ",
-    list_filter!()
-);
-
 fn assigned_mode(f: &ListFilter) -> (i64, i64) {
     match f.assigned_to {
         None => (0, 0),
@@ -129,22 +124,6 @@ pub async fn list(
         .bind(limit)
         .bind(offset)
         .fetch_all(pool)
-        .await)
-}
-
-/// How many orders match `filter`.
-pub async fn count(db: &Db, filter: &ListFilter) -> Result<i64, sqlx::Error> {
-    let (mode, staff) = assigned_mode(filter);
-    db_read!(db, |pool| sqlx::query_scalar::<_, i64>(COUNT)
-        .bind(&filter.status)
-        .bind(&filter.payment_status)
-        .bind(&filter.order_source)
-        .bind(mode)
-        .bind(staff)
-        .bind(filter.search.as_deref().unwrap_or(""))
-        .bind(filter.from)
-        .bind(filter.until)
-        .fetch_one(pool)
         .await)
 }
 

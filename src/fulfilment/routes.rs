@@ -167,23 +167,24 @@ pub fn window(q: &ListQuery) -> AppResult<(i64, i64)> {
     Ok((limit, num(&q.offset, "offset")?.unwrap_or(0)))
 }
 
-/// The list as a bare array (D1), with the total behind the window in `X-Total-Count`.
+/// The list as a bare array (D1); `X-Has-More: true` when orders beyond the window match (one
+/// statement: the page is read with one row more than it shows, no count).
 pub async fn list_response(
     state: &AppState,
     filter: &repo::ListFilter,
     limit: i64,
     offset: i64,
 ) -> AppResult<Response> {
-    let rows = repo::list(&state.db, filter, limit, offset).await?;
-    let total = if offset == 0 && (rows.len() as i64) < limit {
-        rows.len() as i64
-    } else {
-        repo::count(&state.db, filter).await?
-    };
+    let mut rows = repo::list(&state.db, filter, limit + 1, offset).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
     let tz = state.config.tz_offset;
     let out: Vec<AdminOrderListOut> = rows.iter().map(|r| AdminOrderListOut::new(r, tz)).collect();
     let mut headers = HeaderMap::new();
-    headers.insert("x-total-count", HeaderValue::from(total));
+    headers.insert(
+        "x-has-more",
+        HeaderValue::from_static(if more { "true" } else { "false" }),
+    );
     Ok((headers, Json(out)).into_response())
 }
 
@@ -204,7 +205,7 @@ async fn statistics(State(state): State<AppState>, _admin: AdminUser) -> AppResu
 }
 
 #[utoipa::path(get, path = "/api/admin/orders/", tag = "admin-orders",
-    summary = "Orders, newest first, as a bare array (at most 200 unless ?limit=, up to 1000; X-Total-Count has the total)",
+    summary = "Orders, newest first, as a bare array (at most 200 unless ?limit=, up to 1000, with ?offset=; X-Has-More: true when more match)",
     params(("status" = Option<String>, Query, description = "A status, or `pending` for pending_payment + pending_resources"),
         ("payment_status" = Option<String>, Query), ("assigned_to" = Option<String>, Query, description = "A staff id or `unassigned` (alias `staff`)"),
         ("order_source" = Option<String>, Query), ("search" = Option<String>, Query, description = "Order number, customer phone, username or name"),

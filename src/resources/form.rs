@@ -46,6 +46,8 @@ pub enum Part {
 #[derive(Debug, Default)]
 pub struct Form {
     pub parts: HashMap<String, Part>,
+    /// This body's share of the upload memory budget, held as long as the form.
+    _budget: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl Form {
@@ -74,7 +76,14 @@ fn multipart_error(error: MultipartError) -> AppError {
 
 /// Reads a multipart or urlencoded body; files over `file_cap` bytes are kept as `File(None)`.
 /// Anything else (JSON included) is a 415 `{"error": …}` (the original's 500, Q39).
-pub async fn read<S: Send + Sync>(request: Request, state: &S, file_cap: usize) -> AppResult<Form> {
+/// A multipart body first takes its `Content-Length` (else the route's limit) from `budget` in
+/// MiB, waiting while other uploads hold it (see `uploads::Uploads::body_budget`).
+pub async fn read<S: Send + Sync>(
+    request: Request,
+    state: &S,
+    file_cap: usize,
+    budget: &std::sync::Arc<tokio::sync::Semaphore>,
+) -> AppResult<Form> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -88,6 +97,19 @@ pub async fn read<S: Send + Sync>(request: Request, state: &S, file_cap: usize) 
     let mut form = Form::default();
     match content_type.as_str() {
         "multipart/form-data" => {
+            let length = request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(UPLOAD_BODY_LIMIT)
+                .min(UPLOAD_BODY_LIMIT);
+            let mib = u32::try_from(length.div_ceil(1024 * 1024).max(1)).unwrap_or(u32::MAX);
+            let permits = mib.min(u32::try_from(crate::uploads::UPLOAD_MEMORY_MIB).unwrap_or(1));
+            form._budget = std::sync::Arc::clone(budget)
+                .acquire_many_owned(permits)
+                .await
+                .ok();
             let mut multipart = Multipart::from_request(request, state)
                 .await
                 .map_err(|e| AppError::Error(StatusCode::BAD_REQUEST, e.body_text()))?;

@@ -144,7 +144,7 @@ pub async fn upload_resources(
         .limiter
         .enforce(&UPLOADS_PER_USER, &user.id.to_string())
         .await?;
-    let form = form::read(request, &state, MAX_FILE_BYTES).await?;
+    let form = form::read(request, &state, MAX_FILE_BYTES, &state.uploads.body_budget).await?;
     let mut errors = FieldErrors::default();
     let item_id = match form.parts.get("order_item_id") {
         None => {

@@ -376,7 +376,8 @@ async fn submit_resources(
         .limiter
         .enforce(&UPLOADS_PER_USER, &user.id.to_string())
         .await?;
-    let form: Form = form::read(request, &state, MAX_FILE_BYTES).await?;
+    let form: Form =
+        form::read(request, &state, MAX_FILE_BYTES, &state.uploads.body_budget).await?;
     let Some(item_text) = form.text("order_item_id").filter(|t| !t.is_empty()) else {
         return Err(error(StatusCode::BAD_REQUEST, "order_item_id is required"));
     };

@@ -43,7 +43,14 @@ pub struct Uploads {
     /// image at the pixel cap holds a few hundred MiB, so uploads are decoded one at a time (the others
     /// wait asynchronously), which bounds both CPU (one core stays free, DESIGN §10) and memory.
     pub image_pool: BlockingPool,
+    /// The memory upload bodies may hold at once, in MiB permits ([`UPLOAD_MEMORY_MIB`]): a form
+    /// with files takes its `Content-Length` worth before it reads a byte and keeps it until the
+    /// request is done, so the bodies held together stay within it; the rest wait, unread.
+    pub body_budget: Arc<tokio::sync::Semaphore>,
 }
+
+/// [`Uploads::body_budget`]'s size: two forms at the 25 MB body limit, or nine 5 MB images.
+pub const UPLOAD_MEMORY_MIB: usize = 48;
 
 impl Uploads {
     pub fn new(config: &Config) -> Self {
@@ -59,6 +66,7 @@ impl Uploads {
         Self {
             storage,
             image_pool: BlockingPool::new("images", 1, 16),
+            body_budget: Arc::new(tokio::sync::Semaphore::new(UPLOAD_MEMORY_MIB)),
         }
     }
 }
