@@ -268,7 +268,7 @@ const ADMIN_ORDERS: usize = 10_000;
 const DEMO_ADMIN_LOGIN: &str = r#"{"username":"demo-admin","password":"DemoAdmin#2026"}"#;
 const DEMO_STAFF_LOGIN: &str = r#"{"username":"demo-staff","password":"DemoStaff#2026"}"#;
 
-/// Logs a demo account in and hands back `authorization: Bearer …`.
+/// Logs an account in (a JSON login body) and hands back `authorization: Bearer …`.
 async fn demo_token(ctx: SetupCtx, login: &'static str) -> Result<Prepared> {
     let (status, body) = ctx
         .request(
@@ -278,7 +278,7 @@ async fn demo_token(ctx: SetupCtx, login: &'static str) -> Result<Prepared> {
             Some(login.as_bytes()),
         )
         .await?;
-    anyhow::ensure!(status.is_success(), "demo login answered {status}");
+    anyhow::ensure!(status.is_success(), "login answered {status}");
     let token = serde_json::from_slice::<serde_json::Value>(&body)?["token"]
         .as_str()
         .context("no token in the login answer")?
@@ -319,21 +319,9 @@ async fn invoice_order(ctx: SetupCtx) -> Result<Prepared> {
     let json = |v: serde_json::Value| v.to_string().into_bytes();
     let mut prepared = bench_user_token(ctx).await?;
     let bearer = prepared.headers[0].1.clone();
-    let (status, body) = ctx
-        .request(
-            Method::POST,
-            "/api/auth/login/",
-            &[("content-type", "application/json")],
-            Some(br#"{"username":"demo-admin","password":"DemoAdmin#2026"}"#),
-        )
-        .await?;
-    anyhow::ensure!(status.is_success(), "demo-admin login answered {status}");
-    let admin = format!(
-        "Bearer {}",
-        serde_json::from_slice::<serde_json::Value>(&body)?["token"]
-            .as_str()
-            .context("an admin token")?
-    );
+    let admin = demo_token(ctx, DEMO_ADMIN_LOGIN).await?.headers[0]
+        .1
+        .clone();
     let headers = [
         ("authorization", bearer.as_str()),
         ("content-type", "application/json"),
@@ -407,21 +395,9 @@ async fn invoice_order(ctx: SetupCtx) -> Result<Prepared> {
 /// multipart body of a submission of a noise PNG of about `size` bytes (the upload flows).
 async fn upload_orders(ctx: SetupCtx, size: usize) -> Result<Prepared> {
     let json = |v: serde_json::Value| v.to_string().into_bytes();
-    let (status, body) = ctx
-        .request(
-            Method::POST,
-            "/api/auth/login/",
-            &[("content-type", "application/json")],
-            Some(br#"{"username":"demo-admin","password":"DemoAdmin#2026"}"#),
-        )
-        .await?;
-    anyhow::ensure!(status.is_success(), "demo-admin login answered {status}");
-    let admin = format!(
-        "Bearer {}",
-        serde_json::from_slice::<serde_json::Value>(&body)?["token"]
-            .as_str()
-            .context("an admin token")?
-    );
+    let admin = demo_token(ctx, DEMO_ADMIN_LOGIN).await?.headers[0]
+        .1
+        .clone();
     let admin_headers = [
         ("authorization", admin.as_str()),
         ("content-type", "application/json"),
@@ -583,23 +559,7 @@ async fn bench_user_exists(ctx: SetupCtx) -> Result<Prepared> {
 /// Logs the bench user in and hands back `authorization: Bearer …`.
 async fn bench_user_token(ctx: SetupCtx) -> Result<Prepared> {
     ensure_bench_user(ctx).await?;
-    let (status, body) = ctx
-        .request(
-            Method::POST,
-            "/api/auth/login/",
-            &[("content-type", "application/json")],
-            Some(BENCH_LOGIN.as_bytes()),
-        )
-        .await?;
-    anyhow::ensure!(status.is_success(), "login answered {status}");
-    let token = serde_json::from_slice::<serde_json::Value>(&body)?["token"]
-        .as_str()
-        .context("no token in the login answer")?
-        .to_string();
-    Ok(Prepared {
-        headers: vec![("authorization".into(), format!("Bearer {token}"))],
-        ..Default::default()
-    })
+    demo_token(ctx, BENCH_LOGIN).await
 }
 
 /// The bench user's token, with one package line in their cart (the `cart-get` scenario).

@@ -166,3 +166,25 @@ impl FromRequestParts<AppState> for AdminUser {
         }
     }
 }
+
+/// `?token=` of the routes a browser loads without headers (`<img>`, links, `EventSource`).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct TokenQuery {
+    pub token: Option<String>,
+}
+
+/// The caller from the `Authorization` header or, failing that, `?token=`; neither → 401.
+pub async fn header_or_query(
+    state: &AppState,
+    header_user: Option<User>,
+    token: Option<&str>,
+) -> Result<User, AppError> {
+    let user = match header_user {
+        Some(user) => Some(user),
+        None => match token.map(str::trim).filter(|t| !t.is_empty()) {
+            Some(token) => authenticate_token(state, token).await?,
+            None => None,
+        },
+    };
+    user.ok_or_else(|| AppError::Unauthorized(NO_CREDENTIALS.into()))
+}

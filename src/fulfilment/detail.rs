@@ -16,8 +16,15 @@ use crate::{
         repo,
     },
     money::{format_paise, paise_to_f64},
-    orders::{model::OrderRow, service as orders},
-    payments::{model::HistoryOut as PaymentHistoryOut, records, service as payments},
+    orders::{
+        model::OrderRow,
+        service::{self as orders, HistoryEntry},
+    },
+    payments::{
+        model::HistoryOut as PaymentHistoryOut,
+        records::{self, RecordRow},
+        service as payments,
+    },
     resources::admin as resources,
     state::AppState,
     timefmt::iso_at,
@@ -70,6 +77,26 @@ pub async fn users(state: &AppState, ids: HashSet<i64>) -> AppResult<HashMap<i64
         .await?
         .iter()
         .map(|u| (u.id, UserBasic::from(u)))
+        .collect())
+}
+
+/// Payment records in their read shape (one user lookup for all).
+pub async fn records_out(state: &AppState, rows: &[RecordRow]) -> AppResult<Vec<RecordOut>> {
+    let users = users(state, rows.iter().filter_map(|r| r.recorded_by).collect()).await?;
+    let tz = state.config.tz_offset;
+    Ok(rows
+        .iter()
+        .map(|r| RecordOut::new(r, r.recorded_by.and_then(|u| users.get(&u).cloned()), tz))
+        .collect())
+}
+
+/// Status-history rows in their read shape (one user lookup for all).
+pub async fn history_out(state: &AppState, rows: &[HistoryEntry]) -> AppResult<Vec<HistoryOut>> {
+    let users = users(state, rows.iter().filter_map(|h| h.changed_by).collect()).await?;
+    let tz = state.config.tz_offset;
+    Ok(rows
+        .iter()
+        .map(|h| HistoryOut::new(h, h.changed_by.and_then(|u| users.get(&u).cloned()), tz))
         .collect())
 }
 

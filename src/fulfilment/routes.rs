@@ -228,6 +228,14 @@ async fn detail_of(state: &AppState, id: i64, base: &str) -> AppResult<AdminOrde
     detail::render(state, &order, base).await
 }
 
+/// A mutation's answer: `{"success": true, "message", "order": AdminOrderDetail}`.
+async fn changed(state: &AppState, id: i64, base: &str, message: String) -> AppResult<Json<Value>> {
+    let order = detail_of(state, id, base).await?;
+    Ok(Json(
+        json!({"success": true, "message": message, "order": order}),
+    ))
+}
+
 #[utoipa::path(get, path = "/api/admin/orders/{order_id}/", tag = "admin-orders",
     summary = "One order with its items, resources, checklist, payments and history",
     params(("order_id" = i64, Path)),
@@ -270,10 +278,7 @@ async fn assign(
         return Err(no_order());
     }
     let username = service::assign(&state, id, staff_id, admin.id).await?;
-    let order = detail_of(&state, id, &base).await?;
-    Ok(Json(json!({
-        "success": true, "message": format!("Order assigned to {username}"), "order": order,
-    })))
+    changed(&state, id, &base, format!("Order assigned to {username}")).await
 }
 
 #[utoipa::path(post, path = "/api/admin/orders/{order_id}/update-status/", tag = "admin-orders",
@@ -303,11 +308,8 @@ async fn update_status(
         _ => return Err(crate::extract::body::success_errors(errors)),
     };
     service::set_status(&state, id, status, &reason, admin.id).await?;
-    let order = detail_of(&state, id, &base).await?;
-    Ok(Json(json!({
-        "success": true, "message": format!("Order status updated to {}", status.as_str()),
-        "order": order,
-    })))
+    let message = format!("Order status updated to {}", status.as_str());
+    changed(&state, id, &base, message).await
 }
 
 #[utoipa::path(post, path = "/api/admin/orders/{order_id}/update-payment-status/", tag = "admin-orders",
@@ -337,11 +339,8 @@ async fn update_payment_status(
         ));
     }
     let old = service::set_payment_status(&state, id, &value).await?;
-    let order = detail_of(&state, id, &base).await?;
-    Ok(Json(json!({
-        "success": true, "message": format!("Payment status updated from {old} to {value}"),
-        "order": order,
-    })))
+    let message = format!("Payment status updated from {old} to {value}");
+    changed(&state, id, &base, message).await
 }
 
 #[utoipa::path(post, path = "/api/admin/orders/{order_id}/record-payment/", tag = "admin-orders",
@@ -410,13 +409,7 @@ async fn payment_records(
 ) -> AppResult<Json<Vec<RecordOut>>> {
     let order = orders::get(&state, id).await?.ok_or_else(no_order)?;
     let rows = records::of_order(&state, order.id).await?;
-    let users = detail::users(&state, rows.iter().filter_map(|r| r.recorded_by).collect()).await?;
-    let tz = state.config.tz_offset;
-    Ok(Json(
-        rows.iter()
-            .map(|r| RecordOut::new(r, r.recorded_by.and_then(|u| users.get(&u).cloned()), tz))
-            .collect(),
-    ))
+    Ok(Json(detail::records_out(&state, &rows).await?))
 }
 
 #[utoipa::path(get, path = "/api/admin/orders/{order_id}/status-history/", tag = "admin-orders",
@@ -430,13 +423,7 @@ async fn status_history(
 ) -> AppResult<Json<Vec<HistoryOut>>> {
     let order = orders::get(&state, id).await?.ok_or_else(no_order)?;
     let rows = orders::history(&state, order.id, HISTORY_ROWS * 10).await?;
-    let users = detail::users(&state, rows.iter().filter_map(|h| h.changed_by).collect()).await?;
-    let tz = state.config.tz_offset;
-    Ok(Json(
-        rows.iter()
-            .map(|h| HistoryOut::new(h, h.changed_by.and_then(|u| users.get(&u).cloned()), tz))
-            .collect(),
-    ))
+    Ok(Json(detail::history_out(&state, &rows).await?))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

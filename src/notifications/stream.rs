@@ -19,7 +19,10 @@ use serde_json::json;
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::{
-    auth::{MaybeUser, authenticate_token},
+    auth::{
+        MaybeUser,
+        extract::{TokenQuery, header_or_query},
+    },
     error::{AppError, AppResult},
     events::StreamGuard,
     extract::Query,
@@ -30,11 +33,6 @@ use crate::{
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// Rows one wake reads at most (the rest on the next wake or the list).
 const BATCH: i64 = 50;
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct TokenQuery {
-    pub token: Option<String>,
-}
 
 struct Feed {
     state: AppState,
@@ -95,23 +93,7 @@ pub async fn stream(
     headers: HeaderMap,
     Query(query): Query<TokenQuery>,
 ) -> AppResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
-    let user = match header_user {
-        Some(user) => Some(user),
-        None => match query
-            .token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            Some(token) => authenticate_token(&state, token).await?,
-            None => None,
-        },
-    };
-    let Some(user) = user else {
-        return Err(AppError::Unauthorized(
-            "Authentication credentials were not provided.".into(),
-        ));
-    };
+    let user = header_or_query(&state, header_user, query.token.as_deref()).await?;
     // Only a client that asks for a stream gets one (an `EventSource` always does); anything else
     // would wait on an endless body.
     let accepts = headers

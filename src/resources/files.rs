@@ -11,7 +11,7 @@ use axum::{
 };
 
 use crate::{
-    auth::{MaybeUser, authenticate_token, model::User},
+    auth::{MaybeUser, model::User},
     error::{AppError, AppResult},
     extract::{Query, path::parse_id},
     orders::model::OrderRow,
@@ -31,10 +31,7 @@ fn not_found() -> AppError {
     AppError::Detail(StatusCode::NOT_FOUND, "Resource not found".into())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct TokenQuery {
-    pub token: Option<String>,
-}
+pub use crate::auth::extract::{TokenQuery, header_or_query as caller};
 
 /// Removes stored files (a failed or replaced upload's); failures are logged, never raised.
 pub async fn remove(state: &AppState, names: &[StoredName]) {
@@ -55,24 +52,6 @@ fn content_type(extension: &str) -> &'static str {
         "doc" => "application/msword",
         _ => "application/octet-stream",
     }
-}
-
-/// The caller from the header or `?token=`; none → 401.
-pub async fn caller(
-    state: &AppState,
-    header_user: Option<User>,
-    token: Option<&str>,
-) -> AppResult<User> {
-    let user = match header_user {
-        Some(user) => Some(user),
-        None => match token.map(str::trim).filter(|t| !t.is_empty()) {
-            Some(token) => authenticate_token(state, token).await?,
-            None => None,
-        },
-    };
-    user.ok_or_else(|| {
-        AppError::Unauthorized("Authentication credentials were not provided.".into())
-    })
 }
 
 /// The order's owner, any admin, or the staff member it is assigned to.
