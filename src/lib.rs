@@ -4,6 +4,7 @@
 //! else lives here so that tests build the same router ([`router::build_router`]) and the same server
 //! ([`app::Application`]).
 
+pub mod analytics;
 pub mod app;
 pub mod auth;
 pub mod blocking;

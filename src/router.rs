@@ -16,7 +16,7 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    auth, cart, catalog, error::AppError, fulfilment, health, invoices, middleware,
+    analytics, auth, cart, catalog, error::AppError, fulfilment, health, invoices, middleware,
     middleware::security_headers::is_api_path, notifications, openapi, orders, payments, resources,
     state::AppState, static_files,
 };
@@ -38,6 +38,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(invoices::router())
         .merge(notifications::router())
         .merge(fulfilment::router())
+        .merge(analytics::router())
         .routes(routes!(health::cache_status))
         .merge(crate::uploads::media_router())
 }

@@ -94,6 +94,30 @@ impl CachedJson {
     }
 }
 
+/// Served as `application/json` with the stored text itself as the body (an `Arc` shared with the
+/// cache: no parse, no copy).
+impl axum::response::IntoResponse for CachedJson {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            axum::body::Bytes::from_owner(SharedText(self.0)),
+        )
+            .into_response()
+    }
+}
+
+/// `Arc<str>` as the bytes of a response body.
+struct SharedText(Arc<str>);
+
+impl AsRef<[u8]> for SharedText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
 /// How a value goes into the tiers (as JSON text) and comes back out.
 trait Stored: Sized {
     fn from_stored(cache: &Cache, json: &Arc<str>) -> Option<Self>;
@@ -141,6 +165,16 @@ impl CacheOptions {
             ttl,
             l1: true,
             fallback: true,
+        }
+    }
+
+    /// Cached in the shared tiers only (Redis, else the SQL table, else memory), never in an L1:
+    /// every instance sees an invalidation on its very next read, without waiting for pub/sub.
+    pub const fn without_l1(self) -> Self {
+        Self {
+            ttl: self.ttl,
+            l1: false,
+            fallback: self.fallback,
         }
     }
 
@@ -353,6 +387,19 @@ impl Cache {
     {
         self.get_or_compute_stored(key, CacheOptions::new(ttl), compute)
             .await
+    }
+
+    /// [`Cache::get_or_compute_json`] with explicit [`CacheOptions`].
+    pub async fn get_or_compute_json_with<E, Fut>(
+        &self,
+        key: &str,
+        options: CacheOptions,
+        compute: Fut,
+    ) -> Result<CachedJson, E>
+    where
+        Fut: Future<Output = Result<CachedJson, E>>,
+    {
+        self.get_or_compute_stored(key, options, compute).await
     }
 
     async fn get_or_compute_stored<T, E, Fut>(

@@ -72,5 +72,6 @@ pub async fn seed_orders(
         tx.commit().await?;
         made = (made + BATCH).min(n);
     }
+    crate::orders::derived::changed(state).await;
     Ok(made)
 }

@@ -414,7 +414,7 @@ async fn create(state: &AppState, m: &Manual, by: i64) -> AppResult<(i64, Recipi
         let order = flows::locked(&mut tx, order_id).await?;
         flows::assign_in(&mut tx, &order, &staff, by, true, &mut notified).await?;
     }
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     Ok((order_id, notified))
 }
 

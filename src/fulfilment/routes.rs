@@ -134,11 +134,14 @@ pub fn filter_of(q: &ListQuery, tz: time::UtcOffset) -> AppResult<repo::ListFilt
     let bound = |v: Option<&str>, end: bool| -> AppResult<Option<OffsetDateTime>> {
         match v {
             None => Ok(None),
-            Some(text) => parse_bound(text, tz, end).map(Some).ok_or_else(|| {
-                AppError::bad_request(format!(
-                    "Invalid date: {text}. Use YYYY-MM-DD or an ISO datetime."
-                ))
-            }),
+            // In UTC: SQLite compares the stored UTC text with the bound's text.
+            Some(text) => parse_bound(text, tz, end)
+                .map(|t| Some(t.to_offset(time::UtcOffset::UTC)))
+                .ok_or_else(|| {
+                    AppError::bad_request(format!(
+                        "Invalid date: {text}. Use YYYY-MM-DD or an ISO datetime."
+                    ))
+                }),
         }
     };
     f.from = bound(nonempty(&q.start_date).or(nonempty(&q.date_from)), false)?;

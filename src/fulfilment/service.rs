@@ -168,7 +168,7 @@ pub async fn assign(
         .map_err(AppError::Validation)?;
     let mut notified = Recipients::default();
     assign_in(&mut tx, &order, &staff, by, true, &mut notified).await?;
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     notify::announce(state, notified).await;
     Ok(staff.username)
 }
@@ -201,7 +201,7 @@ pub async fn set_status(
         }
         _ => {}
     }
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     Ok(())
 }
 
@@ -213,7 +213,7 @@ pub async fn set_payment_status(state: &AppState, order_id: i64, to: &str) -> Ap
     let mut tx = state.db.begin().await?;
     let order = locked(&mut tx, order_id).await?;
     orders::set_payment_status(&mut tx, order.id, to).await?;
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     Ok(order.payment_status)
 }
 
@@ -225,7 +225,7 @@ pub async fn record_payment(
     let mut tx = state.db.begin().await?;
     let order = locked(&mut tx, record.order_id).await?;
     let recorded = records::record(&mut tx, &order, record).await?;
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     Ok((order, recorded))
 }
 
@@ -317,7 +317,7 @@ pub async fn tick(
         )
         .await?;
     }
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     notify::announce(state, notified).await;
     let item = items
         .into_iter()

@@ -2,6 +2,7 @@
 //! and the one status machine every status change goes through. The checkout route that also
 //! creates the gateway order lives in `payments` (it calls [`service::place_from_cart`]).
 
+pub mod derived;
 pub mod model;
 pub mod repo;
 pub mod routes;

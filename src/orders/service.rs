@@ -16,6 +16,7 @@ use crate::{
     error::{AppError, AppResult},
     money::{MAX_PAISE, format_paise, paise_to_f64},
     orders::{
+        derived,
         model::{
             NewItem, OrderItemOut, OrderItemRow, OrderOut, OrderRow, PendingItemOut,
             upload_progress,
@@ -165,7 +166,7 @@ pub async fn place_from_cart(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("placed order vanished")))?;
     let items = repo::items_in(&mut tx, order_id).await?;
-    tx.commit().await?;
+    derived::commit(state, tx).await?;
     Ok(Begun::Placed(Box::new(Placed { order, items })))
 }
 
@@ -244,7 +245,7 @@ pub async fn attach_gateway_order(
     let mut tx = state.db.begin().await?;
     repo::set_gateway_order(&mut tx, order_id, razorpay_order_id, at).await?;
     repo::answer_idempotency(&mut tx, order_id, answer).await?;
-    tx.commit().await?;
+    derived::commit(state, tx).await?;
     Ok(())
 }
 
@@ -266,7 +267,7 @@ pub async fn abandon(state: &AppState, placed: &Placed) -> AppResult<()> {
     if repo::delete_unsent(&mut tx, placed.order.id).await? {
         cart::restore(&mut tx, placed.order.user_id, &lines).await?;
     }
-    tx.commit().await?;
+    derived::commit(state, tx).await?;
     Ok(())
 }
 

@@ -180,7 +180,7 @@ pub async fn settle(
     let history = repo::history_in(&mut tx, order_id)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payment history vanished")))?;
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     tracing::info!(
         order_id,
         source = ?proof.source,

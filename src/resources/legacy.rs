@@ -264,7 +264,7 @@ pub async fn upload_resources(
             return Err(already());
         };
         let completion = complete_item(&mut tx, &locked, item_id, user.id).await?;
-        tx.commit().await?;
+        crate::orders::derived::commit(&state, tx).await?;
         Ok((row, completion))
     }
     .await;

@@ -496,6 +496,6 @@ async fn store(
         .await?;
     }
     let completion = complete_item(&mut tx, &locked, item_id, by).await?;
-    tx.commit().await?;
+    crate::orders::derived::commit(state, tx).await?;
     Ok((completion, replaced))
 }

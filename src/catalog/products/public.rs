@@ -5,9 +5,8 @@ use std::future::Future;
 
 use axum::{
     Json,
-    body::Bytes,
     extract::State,
-    http::{HeaderValue, StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
@@ -67,23 +66,7 @@ where
 
 /// The stored text as the body, shared with the cache (no copy).
 fn json_response(body: CachedJson) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        Bytes::from_owner(SharedText(body.0)),
-    )
-        .into_response()
-}
-
-/// `Arc<str>` as the bytes of a response body.
-struct SharedText(std::sync::Arc<str>);
-
-impl AsRef<[u8]> for SharedText {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
+    body.into_response()
 }
 
 async fn list(
