@@ -2,6 +2,7 @@
 //! when `TEST_DATABASE_URL` is set (a fresh database per test).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin_list;
 mod analytics;
 mod auth;
 mod blackbox;
