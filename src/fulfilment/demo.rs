@@ -1,7 +1,9 @@
 //! Demo orders for `seed-demo --orders N` (a full-looking admin panel on a fresh checkout, and the
 //! benchmark's 10k-order database): spread over the demo customer, every status, payment state and
-//! source, with the assigned ones on the demo staff member. Inserted in batches of 500 per
-//! transaction through the orders feature's writers (history row and lines included).
+//! source, with the assigned ones on the demo staff member, created over the past year (newest
+//! first) and the paid ones paid an hour after, so the analytics have months to show. Inserted in
+//! batches of 500 per transaction through the orders feature's writers (history row and lines
+//! included).
 
 use crate::{
     catalog::{model::ProductType, products::service as products},
@@ -15,6 +17,8 @@ use crate::{
 };
 
 const BATCH: usize = 500;
+/// The demo orders span this many days back from now.
+const SPAN_DAYS: i64 = 365;
 const SOURCES: [&str; 4] = ["phone_call", "whatsapp", "walk_in", "referral"];
 const PAYMENTS: [&str; 4] = ["unpaid", "partial", "paid", "paid"];
 
@@ -30,6 +34,8 @@ pub async fn seed_orders(
     let Some(first) = catalog.first() else {
         anyhow::bail!("no active package to order (seed the catalog first)");
     };
+    let start = now();
+    let step = time::Duration::days(SPAN_DAYS) / u32::try_from(n.max(1)).unwrap_or(u32::MAX);
     let mut made = 0;
     while made < n {
         let mut tx = state.db.begin().await?;
@@ -53,6 +59,10 @@ pub async fn seed_orders(
             let Some(id) = orders::insert_manual(&mut tx, &new).await? else {
                 continue;
             };
+            let created =
+                start - time::Duration::hours(1) - step * u32::try_from(i).unwrap_or(u32::MAX);
+            let paid = (new.payment_status == "paid").then(|| created + time::Duration::hours(1));
+            orders::backdate(&mut tx, id, created, paid).await?;
             status::record_initial(&mut tx, id, st, Some(created_by), "Demo order").await?;
             let line = NewItem {
                 product_type: "package".into(),

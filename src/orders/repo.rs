@@ -457,6 +457,26 @@ pub async fn stamp_paid_at(tx: &mut Tx, id: i64) -> Result<(), sqlx::Error> {
     .map(|_| ()))
 }
 
+/// Moves a demo order back in time: created (and last updated) at `created`, paid at `paid`.
+pub async fn backdate(
+    tx: &mut Tx,
+    id: i64,
+    created: OffsetDateTime,
+    paid: Option<OffsetDateTime>,
+) -> Result<(), sqlx::Error> {
+    tx_run!(tx, |conn| {
+        sqlx::query(
+        "UPDATE orders SET created_at = $2, updated_at = $2, payment_completed_at = $3 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(created)
+    .bind(paid)
+    .execute(&mut *conn)
+    .await
+    .map(|_| ())
+    })
+}
+
 /// A status-history row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HistoryEntry {

@@ -29,7 +29,7 @@ use crate::{
 };
 
 pub use crate::orders::repo::{
-    HistoryEntry, NewManual, customer_phone, insert_items, insert_manual, items_in, lock,
+    HistoryEntry, NewManual, backdate, customer_phone, insert_items, insert_manual, items_in, lock,
     mark_all_uploaded, mark_item_uploaded, set_assignee, set_paid, set_payment_status,
     stamp_paid_at,
 };
