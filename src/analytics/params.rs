@@ -10,6 +10,10 @@ use time::{
     format_description::BorrowedFormatItem, macros::format_description,
 };
 
+/// An open window's ends: the first and the last day both databases represent.
+pub const EARLIEST: OffsetDateTime = time::macros::datetime!(0001-01-01 00:00 UTC);
+pub const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+
 /// One parsed bound: the instant it names, and the text the overview echoes (Python's
 /// `isoformat()` of the parsed value: naive input stays naive in the echo).
 #[derive(Debug, Clone, PartialEq, Eq)]

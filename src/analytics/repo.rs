@@ -1,9 +1,12 @@
 //! Analytics SQL (contract-B §11.1): every figure is an aggregate computed by the database, one
 //! statement per figure, never a load of all orders. Two dialect differences, one helper each:
-//! - a time window (`[within col lo hi]`): PostgreSQL compares `timestamptz`; SQLite stores RFC 3339
-//!   text whose fraction has no fixed width, so it compares `julianday()` of both sides;
-//! - the calendar month in the shop's zone (`[month col minutes]`): `to_char` of the UTC time plus
-//!   the zone's offset on PostgreSQL, `strftime` with a minutes modifier on SQLite.
+//! - a time window (`[within col lo hi]`, both bounds always bound: an open end is the first or
+//!   last representable day, so the statement has no `IS NULL` guards and PostgreSQL's generic plan
+//!   can range-scan an index): PostgreSQL compares `timestamptz`; SQLite stores RFC 3339 text whose
+//!   fraction has no fixed width, so it compares `julianday()` of both sides;
+//! - the calendar month in the shop's zone (`[month col minutes]`, `[month_text …]`): the UTC time
+//!   plus the zone's offset truncated with `date_trunc` and formatted once per month on PostgreSQL,
+//!   `strftime` with a minutes modifier on SQLite.
 
 use time::OffsetDateTime;
 
@@ -16,20 +19,22 @@ use crate::{
 /// Builds a [`Dialect`] from literal parts and `[within …]` / `[month …]` helpers.
 macro_rules! analytics_sql {
     (@pg [within $col:literal $lo:literal $hi:literal]) => {
-        concat!("(", $lo, "::timestamptz IS NULL OR ", $col, " >= ", $lo, ") AND (", $hi,
-            "::timestamptz IS NULL OR ", $col, " <= ", $hi, ")")
+        concat!($col, " >= ", $lo, " AND ", $col, " <= ", $hi)
     };
     (@lite [within $col:literal $lo:literal $hi:literal]) => {
-        concat!("(", $lo, " IS NULL OR julianday(", $col, ") >= julianday(", $lo, ")) AND (", $hi,
-            " IS NULL OR julianday(", $col, ") <= julianday(", $hi, "))")
+        concat!("julianday(", $col, ") >= julianday(", $lo, ") AND julianday(", $col,
+            ") <= julianday(", $hi, ")")
     };
+    // The first instant of the month (as a local timestamp), grouped before it is formatted.
     (@pg [month $col:literal $minutes:literal]) => {
-        concat!("to_char((", $col, " AT TIME ZONE 'UTC') + make_interval(mins => CAST(", $minutes,
-            " AS INTEGER)), 'YYYY-MM')")
+        concat!("date_trunc('month', (", $col, " AT TIME ZONE 'UTC') + ", $minutes,
+            " * INTERVAL '1 minute')")
     };
     (@lite [month $col:literal $minutes:literal]) => {
         concat!("strftime('%Y-%m', ", $col, ", ", $minutes, " || ' minutes')")
     };
+    (@pg [month_text $expr:literal]) => { concat!("to_char(", $expr, ", 'YYYY-MM')") };
+    (@lite [month_text $expr:literal]) => { $expr };
     // Orders whose revenue counts (contract-B §11.1 `PAID`): paid, and in fulfilment or done.
     (@$dialect:ident [paid]) => {
         "o.status IN ('ready_for_processing', 'assigned', 'in_progress', 'completed') \
@@ -65,9 +70,10 @@ const DISTRIBUTION: Dialect = analytics_sql!(
 );
 
 const TREND: Dialect = analytics_sql!(
-    "SELECT " [month "o.payment_completed_at" "$3"] " AS month, COUNT(*) AS order_count, \
+    "SELECT " [month_text "t.m"] " AS month, t.order_count, t.revenue_paise FROM (SELECT "
+    [month "o.payment_completed_at" "$3"] " AS m, COUNT(*) AS order_count, \
      CAST(SUM(o.total_paise) AS BIGINT) AS revenue_paise FROM orders o WHERE " [paid] " AND "
-    [within "o.payment_completed_at" "$1" "$2"] " GROUP BY 1 ORDER BY 1"
+    [within "o.payment_completed_at" "$1" "$2"] " GROUP BY 1) t ORDER BY t.m"
 );
 
 /// Per product sold: the quantity and revenue of its lines on revenue orders, with the product's
@@ -96,7 +102,8 @@ const STAFF: Dialect = analytics_sql!(
      ORDER BY assigned_orders DESC, u.id ASC"
 );
 
-type Bounds = (Option<OffsetDateTime>, Option<OffsetDateTime>);
+/// The window's first and last instant, both inclusive.
+type Bounds = (OffsetDateTime, OffsetDateTime);
 
 /// `(order_count, revenue_paise)` of revenue orders paid in the window.
 pub async fn revenue(db: &Db, (lo, hi): Bounds) -> Result<(i64, i64), sqlx::Error> {
@@ -184,22 +191,22 @@ mod tests {
 
     #[test]
     fn one_text_two_dialects() {
-        assert!(REVENUE.postgres.contains(
-            "($1::timestamptz IS NULL OR o.payment_completed_at >= $1) AND \
-             ($2::timestamptz IS NULL OR o.payment_completed_at <= $2)"
-        ));
         assert!(
             REVENUE
-                .sqlite
-                .contains("($1 IS NULL OR julianday(o.payment_completed_at) >= julianday($1))")
+                .postgres
+                .contains("o.payment_completed_at >= $1 AND o.payment_completed_at <= $2")
         );
-        assert!(TREND.postgres.contains(
-            "to_char((o.payment_completed_at AT TIME ZONE 'UTC') + make_interval(mins => CAST($3 AS INTEGER)), 'YYYY-MM')"
+        assert!(REVENUE.sqlite.contains(
+            "julianday(o.payment_completed_at) >= julianday($1) AND \
+             julianday(o.payment_completed_at) <= julianday($2)"
         ));
-        assert!(
-            TREND
-                .sqlite
-                .contains("strftime('%Y-%m', o.payment_completed_at, $3 || ' minutes')")
-        );
+        assert!(TREND.postgres.starts_with(
+            "SELECT to_char(t.m, 'YYYY-MM') AS month, t.order_count, t.revenue_paise FROM (SELECT \
+             date_trunc('month', (o.payment_completed_at AT TIME ZONE 'UTC') + $3 * INTERVAL '1 minute') AS m"
+        ));
+        assert!(TREND.sqlite.starts_with(
+            "SELECT t.m AS month, t.order_count, t.revenue_paise FROM (SELECT \
+             strftime('%Y-%m', o.payment_completed_at, $3 || ' minutes') AS m"
+        ));
     }
 }

@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 use crate::{
     analytics::{
         model::{Conversion, ProductOut, Rate, Revenue, StaffOut, TrendOut, distribution_json},
-        params::Window,
+        params::{self, Window},
         repo,
     },
     cache::{CacheOptions, CachedJson},
@@ -49,8 +49,12 @@ where
         .await
 }
 
-fn bounds(window: &Window) -> (Option<OffsetDateTime>, Option<OffsetDateTime>) {
-    (window.lo(), window.hi())
+/// The window's ends; an open end is the first or last representable day.
+fn bounds(window: &Window) -> (OffsetDateTime, OffsetDateTime) {
+    (
+        window.lo().unwrap_or(params::EARLIEST),
+        window.hi().unwrap_or(params::LATEST),
+    )
 }
 
 pub async fn revenue(state: &AppState, window: &Window) -> AppResult<Revenue> {
@@ -79,7 +83,7 @@ pub async fn trend(state: &AppState, months: i64) -> AppResult<Vec<TrendOut>> {
     let end = now();
     let start = end - Duration::days(months * DAYS_PER_MONTH);
     let minutes = i32::from(state.config.tz_offset.whole_minutes());
-    let rows = repo::trend(&state.db, (Some(start), Some(end)), minutes).await?;
+    let rows = repo::trend(&state.db, (start, end), minutes).await?;
     Ok(rows.iter().map(TrendOut::new).collect())
 }
 
