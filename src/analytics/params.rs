@@ -14,10 +14,11 @@ use time::{
 pub const EARLIEST: OffsetDateTime = time::macros::datetime!(0001-01-01 00:00 UTC);
 pub const LATEST: OffsetDateTime = time::macros::datetime!(9999-12-31 23:59:59 UTC);
 
-/// One parsed bound: the instant it names, and the text the overview echoes (Python's
+/// One parsed bound: the instant it names (in UTC), and the text the overview echoes (Python's
 /// `isoformat()` of the parsed value: naive input stays naive in the echo).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Bound {
+    /// In UTC (SQLite compares the stored UTC text).
     pub at: OffsetDateTime,
     pub echo: String,
     /// The date as written (`strftime('%Y-%m-%d')` of the parsed value, in its own zone).
@@ -28,7 +29,7 @@ impl Bound {
     /// An aware value (the defaults): echoed with its offset.
     pub fn aware(at: OffsetDateTime) -> Self {
         Bound {
-            at,
+            at: at.checked_to_offset(UtcOffset::UTC).unwrap_or(at),
             echo: isoformat(at.date(), at.time(), Some(at.offset())),
             date: at.date(),
         }
@@ -43,13 +44,13 @@ pub struct Window {
 }
 
 impl Window {
-    /// The instants to bind, in UTC (SQLite compares the stored UTC text).
+    /// The instants to bind, in UTC.
     pub fn lo(&self) -> Option<OffsetDateTime> {
-        self.start.as_ref().map(|b| b.at.to_offset(UtcOffset::UTC))
+        self.start.as_ref().map(|b| b.at)
     }
 
     pub fn hi(&self) -> Option<OffsetDateTime> {
-        self.end.as_ref().map(|b| b.at.to_offset(UtcOffset::UTC))
+        self.end.as_ref().map(|b| b.at)
     }
 
     /// The part of a cache key that names this window (the echoes determine the answer).
@@ -130,7 +131,7 @@ pub fn parse(text: &str, zone: UtcOffset) -> Option<Bound> {
     let Some(rest) = rest else {
         let at = PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(zone);
         return Some(Bound {
-            at,
+            at: at.checked_to_offset(UtcOffset::UTC)?,
             echo: isoformat(date, Time::MIDNIGHT, None),
             date,
         });
@@ -146,7 +147,8 @@ pub fn parse(text: &str, zone: UtcOffset) -> Option<Bound> {
     };
     let at = PrimitiveDateTime::new(date, time).assume_offset(offset.unwrap_or(zone));
     Some(Bound {
-        at,
+        // An instant outside the representable years in UTC (9999-12-31T23:00-05:00) is invalid.
+        at: at.checked_to_offset(UtcOffset::UTC)?,
         echo: isoformat(date, time, offset),
         date,
     })
@@ -306,6 +308,7 @@ mod tests {
             "2025-01-01T10:00:00.",
             "2025-01-01T10.5",
             "٢٠٢٥-01-01",
+            "9999-12-31T23:00:00-05:00",
         ] {
             assert_eq!(parse(bad, IST), None, "{bad}");
         }

@@ -102,7 +102,11 @@ fn parse_bound(text: &str, tz: time::UtcOffset, end: bool) -> Option<OffsetDateT
     use time::format_description::well_known::Iso8601;
     if let Ok(date) = Date::parse(text, &Iso8601::DATE) {
         let day = PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_offset(tz);
-        return Some(if end { day + Duration::days(1) } else { day });
+        return if end {
+            day.checked_add(Duration::days(1))
+        } else {
+            Some(day)
+        };
     }
     if let Ok(at) = OffsetDateTime::parse(text, &Iso8601::DEFAULT) {
         return Some(at);
@@ -135,8 +139,10 @@ pub fn filter_of(q: &ListQuery, tz: time::UtcOffset) -> AppResult<repo::ListFilt
         match v {
             None => Ok(None),
             // In UTC: SQLite compares the stored UTC text with the bound's text.
+            // An instant outside the representable years in UTC is as invalid as a bad date.
             Some(text) => parse_bound(text, tz, end)
-                .map(|t| Some(t.to_offset(time::UtcOffset::UTC)))
+                .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+                .map(Some)
                 .ok_or_else(|| {
                     AppError::bad_request(format!(
                         "Invalid date: {text}. Use YYYY-MM-DD or an ISO datetime."

@@ -207,11 +207,9 @@ async fn payment_history(
 /// `YYYY-MM-DD` → local midnight of that day in the shop's zone, as UTC.
 fn local_midnight(text: &str, tz: time::UtcOffset) -> Option<OffsetDateTime> {
     let date = Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).ok()?;
-    Some(
-        PrimitiveDateTime::new(date, Time::MIDNIGHT)
-            .assume_offset(tz)
-            .to_offset(time::UtcOffset::UTC),
-    )
+    PrimitiveDateTime::new(date, Time::MIDNIGHT)
+        .assume_offset(tz)
+        .checked_to_offset(time::UtcOffset::UTC)
 }
 
 #[utoipa::path(get, path = "/api/orders/my-payments/", tag = "payments",
