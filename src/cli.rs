@@ -1,5 +1,5 @@
-//! Subcommands: `serve` (default), `migrate`, `check`, `openapi`, `create-admin`, `seed-demo`,
-//! `invoice`.
+//! Subcommands: `serve` (default), `migrate`, `check`, `doctor`, `openapi`, `create-admin`,
+//! `seed-demo`, `invoice`.
 
 use std::process::ExitCode;
 
@@ -35,6 +35,9 @@ pub enum Command {
     Migrate,
     /// Validate the configuration for production; exits non-zero naming each problem.
     Check,
+    /// Check every dependency with this environment (database, migrations, Redis, cache, storage,
+    /// Razorpay, the configuration), one line each with its time; non-zero when a required one fails.
+    Doctor,
     /// Print the OpenAPI document (JSON).
     Openapi,
     /// Create or promote an admin (idempotent). Without a password a new account gets a generated one,
@@ -75,6 +78,7 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::Check => return check(&config),
+        Command::Doctor => return doctor(&config).await,
         Command::Openapi => openapi(),
         Command::CreateAdmin {
             username,
@@ -92,6 +96,20 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
             eprintln!("electioncart: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+async fn doctor(config: &Config) -> ExitCode {
+    let lines = crate::doctor::run(config).await;
+    for line in &lines {
+        println!("{line}");
+    }
+    if crate::doctor::healthy(&lines) {
+        println!("doctor: every required check passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("doctor: a required check failed");
+        ExitCode::FAILURE
     }
 }
 

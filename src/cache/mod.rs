@@ -588,6 +588,27 @@ impl Cache {
         self.fill_l1(key, &json, &options, since, generation).await;
     }
 
+    /// `doctor`: writes, reads back and deletes a probe entry in the SQL cache table.
+    pub async fn probe_table(&self) -> Result<(), String> {
+        let db = &self.inner.db;
+        let key = format!("doctor:{}", uuid::Uuid::new_v4().simple());
+        let within = Duration::from_secs(5);
+        let now = crate::redis_conn::now_ms();
+        sql::set(db, &key, "\"ok\"", now + 60_000, within)
+            .await
+            .map_err(|e| format!("set: {e}"))?;
+        let value = sql::get(db, &key, now, within)
+            .await
+            .map_err(|e| format!("get: {e}"))?;
+        sql::delete(db, &key, within)
+            .await
+            .map_err(|e| format!("delete: {e}"))?;
+        match value.as_deref() {
+            Some("\"ok\"") => Ok(()),
+            other => Err(format!("read back {other:?}")),
+        }
+    }
+
     /// Removes `key` from every tier and from every instance's L1.
     pub async fn invalidate(&self, key: &str) {
         self.invalidate_scope(Scope::Key(key.to_string())).await;

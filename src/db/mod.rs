@@ -213,6 +213,39 @@ impl Db {
         Ok(())
     }
 
+    /// The embedded migrations this database has not applied (successfully), by version and
+    /// description; all of them on a database never migrated.
+    pub async fn pending_migrations(&self) -> Result<Vec<(i64, String)>, sqlx::Error> {
+        let migrator = match self {
+            Db::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+            Db::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+        };
+        let exists: bool = db_read!(self, |pool| {
+            let sql = match self {
+                Db::Postgres(_) => "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+                Db::Sqlite(_) => {
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' \
+                     AND name = '_sqlx_migrations'"
+                }
+            };
+            sqlx::query_scalar(sql).fetch_one(pool).await
+        })?;
+        let applied: Vec<i64> = if exists {
+            db_read!(self, |pool| sqlx::query_scalar(
+                "SELECT version FROM _sqlx_migrations WHERE success = TRUE"
+            )
+            .fetch_all(pool)
+            .await)?
+        } else {
+            Vec::new()
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| (m.version, m.description.to_string()))
+            .collect())
+    }
+
     /// `SELECT 1`, bounded by `within` so a hung database answers quickly.
     pub async fn ping(&self, within: Duration) -> Result<(), PingError> {
         let query = db_read!(self, |pool| {

@@ -227,6 +227,47 @@ impl<'a> Razorpay<'a> {
     }
 }
 
+/// What one authenticated read of the gateway says about the configured keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// The gateway answered the read: the key id and secret work.
+    Accepted,
+    /// The fake gateway: nothing to check.
+    Fake,
+    /// No `RAZORPAY_KEY_SECRET`.
+    Missing,
+    /// The gateway refused the keys (HTTP 401).
+    Refused,
+    /// No usable answer (timeout, no connection, another status).
+    Unreachable(String),
+}
+
+impl Razorpay<'_> {
+    /// `GET /v1/payments?count=1` with the keys (the cheapest authenticated read), for `doctor`.
+    pub async fn check_credentials(&self) -> Credentials {
+        if self.is_fake() {
+            return Credentials::Fake;
+        }
+        let Some(secret) = self.key_secret() else {
+            return Credentials::Missing;
+        };
+        let url = format!("{}/v1/payments?count=1", self.config.api_base);
+        let response = self
+            .http
+            .get(&url)
+            .basic_auth(&self.config.key_id, Some(secret))
+            .timeout(self.config.timeout)
+            .send()
+            .await;
+        match response {
+            Err(e) => Credentials::Unreachable(describe(&e)),
+            Ok(r) if r.status().is_success() => Credentials::Accepted,
+            Ok(r) if r.status() == reqwest::StatusCode::UNAUTHORIZED => Credentials::Refused,
+            Ok(r) => Credentials::Unreachable(format!("HTTP {}", r.status())),
+        }
+    }
+}
+
 async fn send_json<T: serde::de::DeserializeOwned>(
     request: reqwest::RequestBuilder,
 ) -> Result<T, GatewayError> {

@@ -182,3 +182,162 @@ async fn openapi_prints_the_served_document_and_survives_a_closed_pipe() {
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `doctor`'s line for `name` (`"<status>  <name> …"`).
+fn doctor_line<'a>(out: &'a str, name: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.get(6..).is_some_and(|rest| rest.starts_with(name)))
+        .unwrap_or_else(|| panic!("no {name} line in:\n{out}"))
+}
+
+// Multi-threaded: the mock gateway answers the doctor process while this test waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_every_dependency() {
+    let media = tempfile::tempdir().expect("media dir");
+    let media_root = media.path().display().to_string();
+    let gateway = crate::gateway_mock::MockGateway::start().await;
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let base = [("MEDIA_ROOT", media_root.as_str())];
+        // A database never migrated: the migrations line fails, and so does the run.
+        let out = run(&db.url, &["doctor"], &base);
+        let text = stdout(&out);
+        assert!(!out.status.success(), "{text}");
+        assert!(doctor_line(&text, "database").starts_with("ok "), "{text}");
+        assert!(
+            doctor_line(&text, "migrations").starts_with("FAIL"),
+            "{text}"
+        );
+        assert!(
+            doctor_line(&text, "migrations").contains("8 analytics"),
+            "{text}"
+        );
+        assert!(run(&db.url, &["migrate"], &[]).status.success());
+
+        // Migrated, local disk, no Redis, the fake gateway: every required check passes.
+        let out = run(&db.url, &["doctor"], &base);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}");
+        for name in [
+            "configuration",
+            "database",
+            "migrations",
+            "cache tier",
+            "cache table",
+            "storage",
+        ] {
+            assert!(
+                doctor_line(&text, name).starts_with("ok "),
+                "{name}: {text}"
+            );
+        }
+        assert!(doctor_line(&text, "redis").starts_with("skip"), "{text}");
+        assert!(
+            doctor_line(&text, "razorpay").contains("fake gateway"),
+            "{text}"
+        );
+        assert!(
+            text.lines().take(8).all(|l| l.ends_with(" ms)")),
+            "every line is timed: {text}"
+        );
+        assert_eq!(
+            std::fs::read_dir(media.path().join("resources"))
+                .map(|d| d.count())
+                .unwrap_or(0),
+            0,
+            "the storage probe leaves nothing behind"
+        );
+
+        // A Redis that is not there: its line fails, the cache tier says why it falls back.
+        let dead = [
+            ("MEDIA_ROOT", media_root.as_str()),
+            ("REDIS_URL", "redis://127.0.0.1:1"),
+        ];
+        let out = run(&db.url, &["doctor"], &dead);
+        let text = stdout(&out);
+        assert!(!out.status.success(), "{text}");
+        assert!(doctor_line(&text, "redis").starts_with("FAIL"), "{text}");
+        assert!(
+            doctor_line(&text, "cache tier").contains("while Redis is unreachable"),
+            "{text}"
+        );
+        if let Some(url) = crate::helpers::test_redis_url() {
+            let live = [
+                ("MEDIA_ROOT", media_root.as_str()),
+                ("REDIS_URL", url.as_str()),
+                ("REDIS_KEY_PREFIX", "ec-test-doctor:"),
+            ];
+            let out = run(&db.url, &["doctor"], &live);
+            let text = stdout(&out);
+            assert!(out.status.success(), "{text}");
+            assert!(
+                doctor_line(&text, "redis").contains("pub/sub round trip"),
+                "{text}"
+            );
+            assert!(doctor_line(&text, "cache tier").contains("Redis"), "{text}");
+        }
+
+        // The gateway's keys: accepted, refused, unreachable.
+        let env = gateway.env();
+        let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        vars.push(("MEDIA_ROOT", media_root.as_str()));
+        let out = run(&db.url, &["doctor"], &vars);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{text}");
+        assert!(
+            doctor_line(&text, "razorpay").contains("accepted"),
+            "{text}"
+        );
+        let mut wrong = vars.clone();
+        wrong.push(("RAZORPAY_KEY_SECRET", "not-the-secret"));
+        let out = run(&db.url, &["doctor"], &wrong);
+        assert!(!out.status.success());
+        assert!(
+            doctor_line(&stdout(&out), "razorpay").contains("refused"),
+            "{}",
+            stdout(&out)
+        );
+        let mut away = vars.clone();
+        away.push(("RAZORPAY_API_BASE", "http://127.0.0.1:1"));
+        let out = run(&db.url, &["doctor"], &away);
+        assert!(!out.status.success());
+        assert!(
+            doctor_line(&stdout(&out), "razorpay").starts_with("FAIL"),
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[tokio::test]
+async fn doctor_checks_s3_storage() {
+    let Some(storage) = crate::resources::storages("/nonexistent")
+        .await
+        .into_iter()
+        .nth(1)
+    else {
+        return; // `storages` says the S3 runs are skipped (TEST_S3_ENDPOINT unset).
+    };
+    let db = TestDb::new(Backend::Sqlite).await;
+    assert!(run(&db.url, &["migrate"], &[]).status.success());
+    let vars: Vec<(&str, &str)> = storage
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let out = run(&db.url, &["doctor"], &vars);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        doctor_line(&text, "storage").contains("S3 bucket ec-test-"),
+        "{text}"
+    );
+    let mut wrong = vars.clone();
+    wrong.push(("S3_SECRET_ACCESS_KEY", "wrong"));
+    let out = run(&db.url, &["doctor"], &wrong);
+    assert!(!out.status.success());
+    assert!(
+        doctor_line(&stdout(&out), "storage").starts_with("FAIL"),
+        "{}",
+        stdout(&out)
+    );
+}

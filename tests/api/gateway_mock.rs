@@ -55,6 +55,7 @@ impl MockGateway {
         }));
         let app = Router::new()
             .route("/v1/orders", post(create_order))
+            .route("/v1/payments", get(list_payments))
             .route("/v1/payments/{id}", get(fetch_payment))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -170,4 +171,17 @@ async fn fetch_payment(
         )
             .into_response(),
     }
+}
+
+/// `GET /v1/payments` (the list; `doctor`'s credential check): an empty page, or 401.
+async fn list_payments(State(inner): State<Arc<Mutex<Inner>>>, headers: HeaderMap) -> Response {
+    pause(&inner).await;
+    if !authorised(&headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"code": "BAD_REQUEST_ERROR", "description": "Authentication failed"}})),
+        )
+            .into_response();
+    }
+    Json(json!({"entity": "collection", "count": 0, "items": []})).into_response()
 }
