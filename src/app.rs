@@ -18,6 +18,8 @@ use crate::{config::Config, router::build_router, state::AppState};
 /// A bound server, ready to run (zero2prod's `Application`).
 pub struct Application {
     listener: TcpListener,
+    /// `METRICS_ADDR`'s listener, serving only `/metrics`.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
 }
 
@@ -29,7 +31,15 @@ impl Application {
 
     pub async fn with_state(state: AppState) -> anyhow::Result<Self> {
         let listener = bind(state.config.bind_addr, state.config.port).await?;
-        Ok(Self { listener, state })
+        let metrics_listener = match state.config.metrics_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -38,6 +48,13 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The `METRICS_ADDR` listener's address, when there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish (up to the grace
@@ -49,6 +66,16 @@ impl Application {
     ) -> std::io::Result<()> {
         let router = build_router(self.state.clone());
         let config = &self.state.config;
+        let metrics = self.metrics_listener.map(|listener| {
+            let app = Router::new()
+                .fallback(crate::health::private_metrics)
+                .with_state(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, app).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            })
+        });
         let result = serve(
             self.listener,
             router,
@@ -58,6 +85,9 @@ impl Application {
             force,
         )
         .await;
+        if let Some(task) = metrics {
+            task.abort();
+        }
         self.state.db.close().await;
         result
     }

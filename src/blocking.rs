@@ -53,6 +53,11 @@ impl BlockingPool {
         self.threads
     }
 
+    /// Jobs waiting in the queue for a worker (callers waiting beyond the queue not counted).
+    pub fn queued(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
+    }
+
     /// Runs `f` on a worker and waits for its result without blocking the runtime. The job runs
     /// inside the caller's tracing span, so what it logs carries the request's fields.
     pub async fn run<R, F>(&self, f: F) -> Result<R, AppError>

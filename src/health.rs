@@ -3,11 +3,23 @@
 
 use std::time::Duration;
 
-use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::{auth::AdminUser, cache::CacheStats, state::AppState, timefmt::iso_utc};
+use crate::{
+    auth::AdminUser,
+    cache::CacheStats,
+    metrics::{Metrics, Snapshot},
+    state::AppState,
+    timefmt::iso_utc,
+};
 
 /// A health check must answer well inside Railway's probe timeout even when the database hangs.
 const DB_PING_TIMEOUT: Duration = Duration::from_millis(1500);
@@ -124,4 +136,70 @@ pub fn rss_bytes() -> u64 {
     responses((status = 200, body = CacheStats), (status = 401), (status = 403)))]
 pub async fn cache_status(State(state): State<AppState>, _admin: AdminUser) -> Json<CacheStats> {
     Json(state.cache.status().await)
+}
+
+/// Prometheus metrics on the main port: only with `METRICS_TOKEN` set, and only for
+/// `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); without it the path does not exist
+/// here (404) — the `METRICS_ADDR` listener serves it to the private network instead.
+#[utoipa::path(get, path = "/metrics/", tag = "health",
+    summary = "Prometheus metrics (with METRICS_TOKEN as a bearer token; else 404)",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
+        (status = 401, description = "No or another bearer token"),
+        (status = 404, description = "METRICS_TOKEN is not set")))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (Some(metrics), Some(token)) = (&state.metrics, &state.config.metrics_token) else {
+        return state.pages.not_found();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+            "metrics: bearer token required\n",
+        )
+            .into_response();
+    }
+    metrics_body(&state, metrics)
+}
+
+/// The scrape: the request metrics and what the other parts count now.
+pub fn metrics_body(state: &AppState, metrics: &Metrics) -> Response {
+    let cache = state.cache.stats();
+    let snapshot = Snapshot {
+        cache_tier: cache.tier.to_string(),
+        cache_l1_hits: cache.l1_hits,
+        cache_hits: cache.hits,
+        cache_misses: cache.misses,
+        cache_errors: cache.errors,
+        cache_entries: cache.entries,
+        rate_limited: state.limiter.refusals(),
+        db_pools: state.db.pool_stats(),
+        blocking_queued: vec![
+            ("hasher", state.passwords.pool().queued()),
+            ("documents", state.documents.pool.queued()),
+            ("images", state.uploads.image_pool.queued()),
+        ],
+        sse_clients: state.events.streams(),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        metrics.render(&snapshot),
+    )
+        .into_response()
+}
+
+/// The `METRICS_ADDR` listener's one page: `/metrics` without a token (the listener is meant for
+/// a private network), 404 for anything else.
+pub async fn private_metrics(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
+    match (&state.metrics, uri.path().trim_end_matches('/')) {
+        (Some(metrics), "/metrics") => metrics_body(&state, metrics),
+        _ => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    }
 }

@@ -23,6 +23,7 @@ pub mod fulfilment;
 pub mod health;
 pub mod invoices;
 pub mod logfmt;
+pub mod metrics;
 pub mod middleware;
 pub mod money;
 pub mod notifications;

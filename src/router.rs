@@ -28,6 +28,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::health))
         .routes(routes!(health::live))
         .routes(routes!(health::ready))
+        .routes(routes!(health::metrics))
         .routes(routes!(openapi_json))
         .nest("/api/auth", auth::router())
         .nest("/api", catalog::router())

@@ -12,6 +12,7 @@ use crate::{
     crypto::{jwt::JwtKeys, password::Passwords},
     db::{Db, DbError},
     events::Events,
+    metrics::Metrics,
     pages::Pages,
     ratelimit::RateLimiter,
     redis_conn::Redis,
@@ -37,6 +38,8 @@ pub struct App {
     pub documents: Documents,
     /// The HTTP client for outbound calls (the payment gateway), with its connect timeout.
     pub http: reqwest::Client,
+    /// Request metrics, when `/metrics` is configured (`METRICS_TOKEN` or `METRICS_ADDR`).
+    pub metrics: Option<Arc<Metrics>>,
     pub started_at: Instant,
 }
 
@@ -101,6 +104,7 @@ impl AppState {
                 tracing::error!(%error, "outbound HTTP client: using the defaults");
                 reqwest::Client::new()
             });
+        let config_has_metrics = config.metrics_token.is_some() || config.metrics_addr.is_some();
         AppState(Arc::new(App {
             config,
             db,
@@ -114,6 +118,7 @@ impl AppState {
             events,
             documents,
             http,
+            metrics: (config_has_metrics).then(|| Arc::new(Metrics::new())),
             started_at: Instant::now(),
         }))
     }

@@ -108,6 +108,7 @@ async fn login(
             rule = LOGIN_FAILURES_PER_ACCOUNT.name,
             "account login limit reached"
         );
+        state.limiter.refused(&LOGIN_FAILURES_PER_ACCOUNT);
         return Err(AppError::RateLimited(account));
     }
 

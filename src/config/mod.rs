@@ -8,6 +8,7 @@ use std::{collections::HashMap, env, net::IpAddr, path::PathBuf, str::FromStr, t
 use time::UtcOffset;
 
 mod invoice;
+mod net;
 mod zone;
 
 pub use invoice::InvoiceConfig;
@@ -173,6 +174,10 @@ pub struct Config {
     pub razorpay: RazorpayConfig,
     pub storage: StorageBackend,
     pub invoice: InvoiceConfig,
+    /// `/metrics` on the main port behind `Authorization: Bearer <METRICS_TOKEN>`; and/or a listener
+    /// of its own at `METRICS_ADDR` (private networks only). Neither: no metrics are recorded.
+    pub metrics_token: Option<Secret>,
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A configuration value that could not be parsed.
@@ -378,6 +383,8 @@ impl Config {
             cache_user_ttl: Duration::from_secs(parse("CACHE_USER_TTL_SECONDS", 60)?),
             redis_timeout: Duration::from_millis(parse("REDIS_TIMEOUT_MS", 250)?.clamp(10, 60_000)),
             sentry_dsn: get("SENTRY_DSN").map(Secret::new),
+            metrics_token: get("METRICS_TOKEN").map(Secret::new),
+            metrics_addr: net::socket_addr("METRICS_ADDR", get("METRICS_ADDR"))?,
             sentry_environment: get("SENTRY_ENVIRONMENT").unwrap_or_else(|| match env {
                 AppEnv::Production => "production".into(),
                 AppEnv::Development => "development".into(),

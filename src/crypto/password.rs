@@ -29,6 +29,11 @@ pub struct Passwords {
 }
 
 impl Passwords {
+    /// The hashing threads' pool (its queue is a metric).
+    pub fn pool(&self) -> &BlockingPool {
+        &self.pool
+    }
+
     pub fn new(pool: BlockingPool) -> Self {
         Self {
             pool,

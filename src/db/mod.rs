@@ -246,6 +246,19 @@ impl Db {
             .collect())
     }
 
+    /// Per pool: `(name, connections open, of them idle)` — `main` on PostgreSQL, `read` and
+    /// `write` on SQLite.
+    pub fn pool_stats(&self) -> Vec<(&'static str, u32, u32)> {
+        let idle = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        match self {
+            Db::Postgres(p) => vec![("main", p.size(), idle(p.num_idle()))],
+            Db::Sqlite(s) => vec![
+                ("read", s.read.size(), idle(s.read.num_idle())),
+                ("write", s.write.size(), idle(s.write.num_idle())),
+            ],
+        }
+    }
+
     /// `SELECT 1`, bounded by `within` so a hung database answers quickly.
     pub async fn ping(&self, within: Duration) -> Result<(), PingError> {
         let query = db_read!(self, |pool| {

@@ -161,6 +161,8 @@ where
 impl Shared {
     /// Error-body shaping, the header set, the request id, the access-log line.
     fn finish(&self, response: Response<Body>, facts: &Facts) -> Response<Body> {
+        // Taken before shaping: an error page replaces the response (and its extensions).
+        let route = response.extensions().get::<MatchedPath>().cloned();
         let mut response = error_pages::shape(
             &self.state.pages,
             response,
@@ -176,7 +178,15 @@ impl Shared {
         if !headers.contains_key(&REQUEST_ID) {
             headers.insert(REQUEST_ID, facts.request_id.clone());
         }
-        access_log(facts, &response);
+        access_log(facts, &response, route.as_ref());
+        if let Some(metrics) = &self.state.metrics {
+            metrics.record(
+                &facts.method,
+                route.as_ref(),
+                response.status().as_u16(),
+                facts.started.elapsed(),
+            );
+        }
         response
     }
 }
@@ -196,13 +206,10 @@ fn make_span(request: &Request<Body>, request_id: &HeaderValue) -> Span {
 }
 
 /// One line per request, inside the request span.
-fn access_log(facts: &Facts, response: &Response<Body>) {
+fn access_log(facts: &Facts, response: &Response<Body>, route: Option<&MatchedPath>) {
     let status = response.status().as_u16();
     let latency_ms = facts.started.elapsed().as_secs_f64() * 1000.0;
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str);
+    let route = route.map_or("-", MatchedPath::as_str);
     if status >= 500 {
         tracing::warn!(status, latency_ms, route = %route, "response");
     } else if facts.quiet {

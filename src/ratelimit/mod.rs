@@ -94,6 +94,8 @@ pub struct RateLimiter {
     db: Db,
     memory: memory::MemoryLimiter,
     last_backend: AtomicU8,
+    /// Requests refused, per rule (read by `/metrics`).
+    refusals: std::sync::Mutex<Vec<(&'static str, u64)>>,
 }
 
 const REDIS_SCRIPT: &str = r"
@@ -137,6 +139,7 @@ impl RateLimiter {
             db,
             memory: memory::MemoryLimiter::default(),
             last_backend: AtomicU8::new(initial as u8),
+            refusals: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -170,7 +173,28 @@ impl RateLimiter {
             Ok(decision)
         } else {
             tracing::warn!(rule = rule.name, "rate limit exceeded");
+            self.refused(rule);
             Err(AppError::RateLimited(decision))
+        }
+    }
+
+    /// Counts one request refused under `rule` (a 429).
+    pub fn refused(&self, rule: &Rule) {
+        let mut refusals = match self.refusals.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match refusals.iter_mut().find(|(name, _)| *name == rule.name) {
+            Some((_, n)) => *n += 1,
+            None => refusals.push((rule.name, 1)),
+        }
+    }
+
+    /// Requests refused so far, per rule.
+    pub fn refusals(&self) -> Vec<(&'static str, u64)> {
+        match self.refusals.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 

@@ -20,6 +20,7 @@ mod helpers;
 mod images;
 mod invoices;
 mod layout;
+mod metrics;
 mod orders;
 mod payments;
 mod platform;
