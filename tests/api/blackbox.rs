@@ -26,7 +26,7 @@ use crate::helpers::{Backend, TestDb, TestResponse, assert_security_headers, tes
 /// The upper bound for anything that must happen (a closed connection, an exit, a drained request).
 const BOUND: Duration = Duration::from_secs(5);
 
-const SECRET: &str = "blackbox-secret-key-that-is-long-enough-0123456789";
+pub(crate) const SECRET: &str = "blackbox-secret-key-that-is-long-enough-0123456789";
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers (also used by `faults.rs`).
@@ -388,16 +388,16 @@ fn run_binary(args: &[&str], env: &[(&str, &str)]) -> (ExitStatus, String, Strin
 }
 
 /// The real binary serving on a free loopback port with a SQLite file in its own temp dir.
-struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: ChildGuard,
-    port: u16,
+    pub(crate) port: u16,
     db_path: PathBuf,
     dir: tempfile::TempDir,
 }
 
 impl ServerProcess {
     /// Spawns `electioncart` (the default `serve` command) and waits (bounded) for `/health/` 200.
-    async fn spawn(extra_env: &[(&str, &str)]) -> Self {
+    pub(crate) async fn spawn(extra_env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("nested").join("app.db");
         let port = free_port();
@@ -447,7 +447,7 @@ impl ServerProcess {
         }
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         log(self.dir.path(), "stderr.log")
     }
 

@@ -67,9 +67,9 @@ pub(crate) enum Part<'a> {
     },
 }
 
-const BOUNDARY: &str = "----electioncart-test-7d1f0a";
+pub(crate) const BOUNDARY: &str = "----electioncart-test-7d1f0a";
 
-fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
+pub(crate) fn multipart_body(parts: &[Part<'_>]) -> Vec<u8> {
     let mut body = Vec::new();
     for part in parts {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
