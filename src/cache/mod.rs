@@ -385,7 +385,7 @@ impl Cache {
     where
         Fut: Future<Output = Result<CachedJson, E>>,
     {
-        self.get_or_compute_stored(key, CacheOptions::new(ttl), compute)
+        self.get_or_compute_json_with(key, CacheOptions::new(ttl), compute)
             .await
     }
 

@@ -180,10 +180,7 @@ impl<'a> Razorpay<'a> {
         let url = format!("{}/v1/payments/{payment_id}", self.config.api_base);
         let attempt = || async {
             let response = self
-                .http
-                .get(&url)
-                .basic_auth(&self.config.key_id, Some(secret))
-                .timeout(self.config.timeout)
+                .authed_get(&url, secret)
                 .send()
                 .await
                 .map_err(|e| GatewayError::Unavailable(describe(&e)))?;
@@ -243,6 +240,14 @@ pub enum Credentials {
 }
 
 impl Razorpay<'_> {
+    /// A `GET` with the key id and secret, bounded by the configured timeout.
+    fn authed_get(&self, url: &str, secret: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(url)
+            .basic_auth(&self.config.key_id, Some(secret))
+            .timeout(self.config.timeout)
+    }
+
     /// `GET /v1/payments?count=1` with the keys (the cheapest authenticated read), for `doctor`.
     pub async fn check_credentials(&self) -> Credentials {
         if self.is_fake() {
@@ -252,13 +257,7 @@ impl Razorpay<'_> {
             return Credentials::Missing;
         };
         let url = format!("{}/v1/payments?count=1", self.config.api_base);
-        let response = self
-            .http
-            .get(&url)
-            .basic_auth(&self.config.key_id, Some(secret))
-            .timeout(self.config.timeout)
-            .send()
-            .await;
+        let response = self.authed_get(&url, secret).send().await;
         match response {
             Err(e) => Credentials::Unreachable(describe(&e)),
             Ok(r) if r.status().is_success() => Credentials::Accepted,
