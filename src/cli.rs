@@ -1,5 +1,5 @@
 //! Subcommands: `serve` (default), `migrate`, `check`, `doctor`, `openapi`, `create-admin`,
-//! `seed-demo`, `invoice`.
+//! `seed-demo`, `invoice`, `import-django`.
 
 use std::process::ExitCode;
 
@@ -71,6 +71,23 @@ pub enum Command {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Copy the original Django database into this one (users with their password hashes, the
+    /// catalog, carts, orders, payments, resources, notifications), keeping ids. Re-runnable: a
+    /// rerun copies only what is new or changed, and refuses rows it did not write.
+    ImportDjango {
+        /// The original's PostgreSQL URL.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The original's media directory, to copy uploaded files from (else names are kept).
+        #[arg(long, value_name = "DIR")]
+        media: Option<std::path::PathBuf>,
+        /// Read both databases and report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Rows per transaction.
+        #[arg(long, default_value_t = crate::import::model::DEFAULT_BATCH)]
+        batch_size: usize,
+    },
 }
 
 pub async fn run(cli: Cli, config: Config) -> ExitCode {
@@ -88,6 +105,21 @@ pub async fn run(cli: Cli, config: Config) -> ExitCode {
         } => create_admin(config, &username, password, phone, staff).await,
         Command::SeedDemo { force, orders } => seed_demo(config, force, orders).await,
         Command::Invoice { order_id, out } => invoice(config, order_id, &out).await,
+        Command::ImportDjango {
+            from,
+            media,
+            dry_run,
+            batch_size,
+        } => {
+            let options = crate::import::Options {
+                media,
+                dry_run,
+                batch_size,
+                progress: true,
+                ..crate::import::Options::new(from)
+            };
+            import_django(config, &options).await
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -308,5 +340,19 @@ async fn invoice(config: Config, order_id: i64, out: &std::path::Path) -> anyhow
         out.display()
     );
     state.db.close().await;
+    Ok(())
+}
+
+/// A dry run neither migrates nor writes; a real run applies pending migrations first.
+async fn import_django(config: Config, options: &crate::import::Options) -> anyhow::Result<()> {
+    let state = if options.dry_run {
+        let db = Db::connect(&config).await?;
+        AppState::from_parts(config, db)
+    } else {
+        AppState::build(config).await?
+    };
+    let summary = crate::import::run(&state, options).await;
+    state.db.close().await;
+    print!("{}", crate::import::render(&summary?));
     Ok(())
 }

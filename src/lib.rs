@@ -21,6 +21,7 @@ pub mod events;
 pub mod extract;
 pub mod fulfilment;
 pub mod health;
+pub mod import;
 pub mod invoices;
 pub mod logfmt;
 pub mod metrics;
