@@ -18,6 +18,7 @@ mod gateway_mock;
 mod health;
 mod helpers;
 mod images;
+mod import;
 mod instances;
 mod invoices;
 mod layout;
