@@ -66,26 +66,42 @@ pub async fn ledger(
     Ok(rows.into_iter().collect())
 }
 
-/// Records what the import wrote for a row.
+/// Rows per ledger statement (4 parameters each: well under either database's limit).
+const LEDGER_CHUNK: usize = 500;
+
+/// Records what the import wrote for these rows (`(id, fingerprint)`).
 pub async fn record(
     tx: &mut Tx,
     table: &str,
-    id: i64,
-    hash: &str,
+    rows: &[(i64, String)],
     at: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    tx_run!(tx, |conn| sqlx::query(
-        "INSERT INTO import_ledger (table_name, row_id, row_hash, imported_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (table_name, row_id) \
-         DO UPDATE SET row_hash = excluded.row_hash, imported_at = excluded.imported_at"
-    )
-    .bind(table)
-    .bind(id)
-    .bind(hash)
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))?;
+    for chunk in rows.chunks(LEDGER_CHUNK) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                format!(
+                    "(${}, ${}, ${}, ${})",
+                    4 * i + 1,
+                    4 * i + 2,
+                    4 * i + 3,
+                    4 * i + 4
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO import_ledger (table_name, row_id, row_hash, imported_at) VALUES {} \
+             ON CONFLICT (table_name, row_id) \
+             DO UPDATE SET row_hash = excluded.row_hash, imported_at = excluded.imported_at",
+            values.join(", ")
+        );
+        tx_run!(tx, |conn| {
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, hash) in chunk {
+                query = query.bind(table).bind(*id).bind(hash.as_str()).bind(at);
+            }
+            query.execute(&mut *conn).await.map(|_| ())
+        })?;
+    }
     Ok(())
 }
 

@@ -348,7 +348,7 @@ impl Pass {
         };
         let ours = repo::existing(tx, spec, lo, hi).await.map_err(target)?;
         let ledger = repo::ledger(tx, spec.table, lo, hi).await.map_err(target)?;
-        let at = crate::db::now();
+        let mut fingerprints = Vec::new();
         let conflicts_before = self.conflicts.len();
         let mut wrote = false;
         for mut row in rows {
@@ -379,9 +379,7 @@ impl Pass {
                     repo::insert(tx, spec, &row.values)
                         .await
                         .map_err(|e| refused(spec, row.id, e))?;
-                    repo::record(tx, spec.table, row.id, &hash, at)
-                        .await
-                        .map_err(target)?;
+                    fingerprints.push((row.id, hash));
                     report.inserted += 1;
                     wrote = true;
                     self.note_user(spec, row.id);
@@ -390,18 +388,14 @@ impl Pass {
                     repo::update(tx, spec, &row.values)
                         .await
                         .map_err(|e| refused(spec, row.id, e))?;
-                    repo::record(tx, spec.table, row.id, &hash, at)
-                        .await
-                        .map_err(target)?;
+                    fingerprints.push((row.id, hash));
                     report.updated += 1;
                     wrote = true;
                     self.note_user(spec, row.id);
                 }
                 Decision::Unchanged { record } => {
                     if record {
-                        repo::record(tx, spec.table, row.id, &hash, at)
-                            .await
-                            .map_err(target)?;
+                        fingerprints.push((row.id, hash));
                     }
                     report.unchanged += 1;
                 }
@@ -435,6 +429,9 @@ impl Pass {
                 }
             }
         }
+        repo::record(tx, spec.table, &fingerprints, crate::db::now())
+            .await
+            .map_err(target)?;
         if self.mode == Mode::Write {
             if self.conflicts.len() > conflicts_before {
                 return Err(ImportError::Refused {

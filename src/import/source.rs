@@ -50,15 +50,15 @@ macro_rules! not_a_product {
     };
 }
 
-/// The batch after id `$1`, at most `$2` rows.
+/// The batch after id `$1`, at most `$2` rows, of `$table` as `$alias`: paged first, so joins only
+/// touch the batch's rows (each batch walks the primary key, whatever the planner knows).
 macro_rules! page {
-    ($alias:literal) => {
+    ($table:literal, $alias:literal) => {
         concat!(
-            " WHERE ",
-            $alias,
-            ".id > $1 ORDER BY ",
-            $alias,
-            ".id LIMIT $2"
+            "(SELECT * FROM ",
+            $table,
+            " WHERE id > $1 ORDER BY id LIMIT $2) ",
+            $alias
         )
     };
 }
@@ -76,28 +76,32 @@ const USERS: &str = concat!(
             THEN 'unknown role ' || quote_literal(u.role) || ' became user' \
           WHEN u.phone_number = '' THEN 'empty phone number stored as NULL (D15)' \
           WHEN u.firebase_uid = '' THEN 'empty firebase_uid stored as NULL' END \
-     FROM authentication_customuser u",
-    page!("u")
+     FROM ",
+    page!("authentication_customuser", "u"),
+    " ORDER BY u.id"
 );
 
 const PACKAGES: &str = concat!(
     "SELECT p.id, p.name, p.price::text, p.description, p.features::text, p.deliverables::text, \
      p.is_active, p.is_popular, p.popular_order::bigint, p.created_by_id, p.created_at, \
-     p.updated_at, NULL::text, NULL::text FROM products_package p",
-    page!("p")
+     p.updated_at, NULL::text, NULL::text FROM ",
+    page!("products_package", "p"),
+    " ORDER BY p.id"
 );
 
 const PACKAGE_ITEMS: &str = concat!(
     "SELECT i.id, i.package_id, i.name, i.quantity::bigint, NULL::text, NULL::text \
-     FROM products_packageitem i",
-    page!("i")
+     FROM ",
+    page!("products_packageitem", "i"),
+    " ORDER BY i.id"
 );
 
 const CAMPAIGNS: &str = concat!(
     "SELECT c.id, c.name, c.price::text, c.unit, c.description, c.features::text, \
      c.deliverables::text, c.is_active, c.is_popular, c.popular_order::bigint, c.created_by_id, \
-     c.created_at, c.updated_at, NULL::text, NULL::text FROM products_campaign c",
-    page!("c")
+     c.created_at, c.updated_at, NULL::text, NULL::text FROM ",
+    page!("products_campaign", "c"),
+    " ORDER BY c.id"
 );
 
 const AUDIT_LOGS: &str = concat!(
@@ -107,8 +111,10 @@ const AUDIT_LOGS: &str = concat!(
     not_a_product!("ct"),
     " WHEN a.action NOT IN ('create', 'update', 'delete', 'activate', 'deactivate') \
        THEN 'action ' || quote_literal(a.action) || ' is not one ours holds' END, NULL::text \
-     FROM products_productauditlog a JOIN django_content_type ct ON ct.id = a.content_type_id",
-    page!("a")
+     FROM ",
+    page!("products_productauditlog", "a"),
+    " JOIN django_content_type ct ON ct.id = a.content_type_id",
+    " ORDER BY a.id"
 );
 
 const FIELDS: &str = concat!(
@@ -120,8 +126,10 @@ const FIELDS: &str = concat!(
     not_a_product!("ct"),
     " WHEN f.field_type NOT IN ('image', 'text', 'number', 'document', 'phone', 'date') \
        THEN 'field type ' || quote_literal(f.field_type) || ' is not one ours holds' END, NULL::text \
-     FROM products_resourcefielddefinition f JOIN django_content_type ct ON ct.id = f.content_type_id",
-    page!("f")
+     FROM ",
+    page!("products_resourcefielddefinition", "f"),
+    " JOIN django_content_type ct ON ct.id = f.content_type_id",
+    " ORDER BY f.id"
 );
 
 const TEMPLATES: &str = concat!(
@@ -131,8 +139,10 @@ const TEMPLATES: &str = concat!(
      t.estimated_duration_minutes::bigint, t.created_at, CASE ",
     not_a_product!("ct"),
     " END, NULL::text \
-     FROM products_checklisttemplateitem t JOIN django_content_type ct ON ct.id = t.content_type_id",
-    page!("t")
+     FROM ",
+    page!("products_checklisttemplateitem", "t"),
+    " JOIN django_content_type ct ON ct.id = t.content_type_id",
+    " ORDER BY t.id"
 );
 
 /// `content_type` and `size_bytes` are filled in by the service (from the name and the file).
@@ -143,13 +153,16 @@ const IMAGES: &str = concat!(
      i.\"order\"::bigint, i.alt_text, i.uploaded_at, CASE ",
     not_a_product!("ct"),
     " END, NULL::text \
-     FROM products_productimage i JOIN django_content_type ct ON ct.id = i.content_type_id",
-    page!("i")
+     FROM ",
+    page!("products_productimage", "i"),
+    " JOIN django_content_type ct ON ct.id = i.content_type_id",
+    " ORDER BY i.id"
 );
 
 const CARTS: &str = concat!(
-    "SELECT c.id, c.user_id, c.created_at, c.updated_at, NULL::text, NULL::text FROM cart_cart c",
-    page!("c")
+    "SELECT c.id, c.user_id, c.created_at, c.updated_at, NULL::text, NULL::text FROM ",
+    page!("cart_cart", "c"),
+    " ORDER BY c.id"
 );
 
 const CART_ITEMS: &str = concat!(
@@ -158,8 +171,10 @@ const CART_ITEMS: &str = concat!(
     ", i.object_id::bigint, i.quantity::bigint, i.added_at, CASE ",
     not_a_product!("ct"),
     " WHEN i.quantity < 1 THEN 'quantity ' || i.quantity || ' (ours holds 1 or more)' END, \
-     NULL::text FROM cart_cartitem i JOIN django_content_type ct ON ct.id = i.content_type_id",
-    page!("i")
+     NULL::text FROM ",
+    page!("cart_cartitem", "i"),
+    " JOIN django_content_type ct ON ct.id = i.content_type_id",
+    " ORDER BY i.id"
 );
 
 /// A Razorpay payment id on several orders (D18: one payment pays one order here) stays on the
@@ -176,8 +191,10 @@ const ORDERS: &str = concat!(
      CASE WHEN f.first <> o.id THEN 'razorpay_payment_id ' || o.razorpay_payment_id \
             || ' also paid order ' || f.first || ' (D18: one payment, one order): left empty here' \
           WHEN o.razorpay_payment_id = '' THEN 'empty razorpay_payment_id stored as NULL' END \
-     FROM orders_order o LEFT JOIN firsts f ON f.payment = o.razorpay_payment_id",
-    page!("o")
+     FROM ",
+    page!("orders_order", "o"),
+    " LEFT JOIN firsts f ON f.payment = o.razorpay_payment_id",
+    " ORDER BY o.id"
 );
 
 const ORDER_ITEMS: &str = concat!(
@@ -192,14 +209,17 @@ const ORDER_ITEMS: &str = concat!(
     not_a_product!("ct"),
     " WHEN i.quantity < 1 THEN 'quantity ' || i.quantity || ' (ours holds 1 or more)' \
       WHEN i.price < 0 THEN 'a negative price ' || i.price END, NULL::text \
-     FROM orders_orderitem i JOIN django_content_type ct ON ct.id = i.content_type_id",
-    page!("i")
+     FROM ",
+    page!("orders_orderitem", "i"),
+    " JOIN django_content_type ct ON ct.id = i.content_type_id",
+    " ORDER BY i.id"
 );
 
 const STATUS_HISTORY: &str = concat!(
     "SELECT h.id, h.order_id, h.old_status, h.new_status, h.changed_by_id, h.changed_at, h.reason, \
-     h.is_manual_change, NULL::text, NULL::text FROM orders_orderstatushistory h",
-    page!("h")
+     h.is_manual_change, NULL::text, NULL::text FROM ",
+    page!("orders_orderstatushistory", "h"),
+    " ORDER BY h.id"
 );
 
 /// A transaction id on several payments (ours holds one payment per transaction id): the first is
@@ -212,47 +232,55 @@ const PAYMENT_HISTORY: &str = concat!(
      p.created_at, p.updated_at, \
      CASE WHEN f.first <> p.id THEN 'transaction id ' || quote_literal(p.transaction_id) \
        || ' is already on payment ' || f.first || ' (ours holds one payment per transaction id)' END, \
-     NULL::text FROM orders_paymenthistory p JOIN firsts f ON f.tx = p.transaction_id",
-    page!("p")
+     NULL::text FROM ",
+    page!("orders_paymenthistory", "p"),
+    " JOIN firsts f ON f.tx = p.transaction_id",
+    " ORDER BY p.id"
 );
 
 const PAYMENT_RECORDS: &str = concat!(
     "SELECT r.id, r.order_id, r.amount::text, r.payment_method, r.payment_reference, \
      NULLIF(r.payment_proof, ''), r.recorded_by_id, r.recorded_at, r.notes, NULL::text, NULL::text \
-     FROM orders_paymentrecord r",
-    page!("r")
+     FROM ",
+    page!("orders_paymentrecord", "r"),
+    " ORDER BY r.id"
 );
 
 const ORDER_RESOURCES: &str = concat!(
     "SELECT r.id, r.order_item_id, r.candidate_photo, r.party_logo, r.campaign_slogan, \
      to_char(r.preferred_date, 'YYYY-MM-DD'), r.whatsapp_number, r.additional_notes, r.uploaded_at, \
-     NULL::text, NULL::text FROM orders_orderresource r",
-    page!("r")
+     NULL::text, NULL::text FROM ",
+    page!("orders_orderresource", "r"),
+    " ORDER BY r.id"
 );
 
 const SUBMISSIONS: &str = concat!(
     "SELECT s.id, s.order_item_id, s.field_definition_id, s.text_value, s.number_value::bigint, \
      NULLIF(s.file_value, ''), s.uploaded_at, NULL::text, NULL::text \
-     FROM orders_dynamicresourcesubmission s",
-    page!("s")
+     FROM ",
+    page!("orders_dynamicresourcesubmission", "s"),
+    " ORDER BY s.id"
 );
 
 const NOTIFICATIONS: &str = concat!(
     "SELECT n.id, n.user_id, n.notification_type, n.title, n.message, n.order_id, n.is_read, \
-     n.created_at, NULL::text, NULL::text FROM admin_panel_notification n",
-    page!("n")
+     n.created_at, NULL::text, NULL::text FROM ",
+    page!("admin_panel_notification", "n"),
+    " ORDER BY n.id"
 );
 
 const CHECKLISTS: &str = concat!(
-    "SELECT c.id, c.order_id, c.created_at, NULL::text, NULL::text FROM orders_orderchecklist c",
-    page!("c")
+    "SELECT c.id, c.order_id, c.created_at, NULL::text, NULL::text FROM ",
+    page!("orders_orderchecklist", "c"),
+    " ORDER BY c.id"
 );
 
 const CHECKLIST_ITEMS: &str = concat!(
     "SELECT i.id, i.checklist_id, i.template_item_id, i.description, i.completed, i.completed_at, \
      i.completed_by_id, i.order_index::bigint, i.is_optional, NULL::text, NULL::text \
-     FROM orders_checklistitem i",
-    page!("i")
+     FROM ",
+    page!("orders_checklistitem", "i"),
+    " ORDER BY i.id"
 );
 
 fn select_of(table: &str) -> &'static str {
