@@ -91,22 +91,43 @@ impl MediaDir {
     }
 }
 
+/// What became of a file a row names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Copied from `--media` (or, on a dry run, would be).
+    Copied,
+    /// Already in our storage.
+    Present,
+    /// Not in the `--media` directory.
+    Missing,
+    /// No `--media` given.
+    NotCopied,
+}
+
+impl FileCounts {
+    pub fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Copied => self.copied += 1,
+            Outcome::Present => self.present += 1,
+            Outcome::Missing => self.missing += 1,
+            Outcome::NotCopied => self.not_copied += 1,
+        }
+    }
+}
+
 /// Makes sure the file a row names is in our storage: copied from `--media` when it is missing
-/// (unless `write` is false, the dry run, which only counts).
+/// there (unless `write` is false, the dry run, which only looks).
 pub async fn ensure(
     storage: &dyn Storage,
     media: Option<&MediaDir>,
     file: &FileRef,
     write: bool,
-    counts: &mut FileCounts,
-) -> Result<(), ImportError> {
+) -> Result<Outcome, ImportError> {
     let Some(media) = media else {
-        counts.not_copied += 1;
-        return Ok(());
+        return Ok(Outcome::NotCopied);
     };
     let Some(name) = StoredName::parse(&file.name) else {
-        counts.missing += 1;
-        return Ok(());
+        return Ok(Outcome::Missing);
     };
     let io = |path: &Path, error| ImportError::Media {
         path: path.display().to_string(),
@@ -118,12 +139,10 @@ pub async fn ensure(
         .map_err(|e| io(Path::new(&file.name), e))?
         .is_some()
     {
-        counts.present += 1;
-        return Ok(());
+        return Ok(Outcome::Present);
     }
     let Some(path) = media.find(&file.original) else {
-        counts.missing += 1;
-        return Ok(());
+        return Ok(Outcome::Missing);
     };
     if write {
         let bytes = tokio::fs::read(&path).await.map_err(|e| io(&path, e))?;
@@ -132,8 +151,7 @@ pub async fn ensure(
             .await
             .map_err(|e| io(&path, e))?;
     }
-    counts.copied += 1;
-    Ok(())
+    Ok(Outcome::Copied)
 }
 
 #[cfg(test)]

@@ -58,6 +58,9 @@ struct Pass {
     /// Original ids not imported, per table (their children are skipped, or their references
     /// left empty).
     skipped: HashMap<&'static str, HashSet<i64>>,
+    /// Ids imported earlier and deleted here since, per table (their children are not brought
+    /// back).
+    gone: HashMap<&'static str, HashSet<i64>>,
     conflicts: Vec<Conflict>,
     reports: Vec<TableReport>,
     committed: usize,
@@ -264,6 +267,7 @@ impl Pass {
             mode,
             progress: Progress::new(progress && mode != Mode::Check),
             skipped: HashMap::new(),
+            gone: HashMap::new(),
             conflicts: Vec::new(),
             reports: Vec::new(),
             committed: 0,
@@ -400,6 +404,9 @@ impl Pass {
                     report.unchanged += 1;
                 }
                 Decision::Kept => {
+                    if !ours.contains_key(&row.id) {
+                        self.gone.entry(spec.table).or_default().insert(row.id);
+                    }
                     report.kept += 1;
                     continue;
                 }
@@ -418,14 +425,17 @@ impl Pass {
             }
             if self.mode != Mode::Check {
                 for file in &row.files {
-                    media::ensure(
+                    let outcome = media::ensure(
                         ctx.state.uploads.storage.as_ref(),
                         ctx.media,
                         file,
                         self.mode == Mode::Write,
-                        &mut report.files,
                     )
                     .await?;
+                    report.files.add(outcome);
+                    if outcome == media::Outcome::Missing {
+                        report.note(row.id, &format!("file {} is not in --media", file.original));
+                    }
                 }
             }
         }
@@ -452,7 +462,8 @@ impl Pass {
         }
     }
 
-    /// A row whose parent was not imported: skipped (why), or its reference left empty.
+    /// A row whose parent is not here (not imported, or deleted here since): skipped (why), or
+    /// its reference left empty.
     fn orphan(&self, spec: &Spec, row: &mut SourceRow, report: &mut TableReport) -> Option<String> {
         for parent in spec.parents {
             let Some(at) = spec.index_of(parent.column) else {
@@ -461,23 +472,21 @@ impl Pass {
             let Some(id) = row.values[at].as_int() else {
                 continue;
             };
-            if !self
-                .skipped
-                .get(parent.table)
-                .is_some_and(|ids| ids.contains(&id))
-            {
+            let among = |sets: &HashMap<&'static str, HashSet<i64>>| {
+                sets.get(parent.table).is_some_and(|ids| ids.contains(&id))
+            };
+            let why = if among(&self.skipped) {
+                "was not imported"
+            } else if among(&self.gone) {
+                "was deleted here since it was imported"
+            } else {
                 continue;
-            }
+            };
             match parent.when_missing {
-                Missing::Skip => {
-                    return Some(format!("its {} {id} was not imported", parent.column));
-                }
+                Missing::Skip => return Some(format!("its {} {id} {why}", parent.column)),
                 Missing::Null => {
                     row.values[at] = Val::Null;
-                    report.note(
-                        row.id,
-                        &format!("{} {id} was not imported: left empty", parent.column),
-                    );
+                    report.note(row.id, &format!("{} {id} {why}: left empty", parent.column));
                 }
             }
         }

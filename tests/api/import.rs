@@ -439,6 +439,13 @@ async fn import_keeps_every_row_with_its_id_on_both_databases() {
             (1, 1)
         );
         assert_eq!(files("resource_submissions").missing, 1);
+        let notes = &summary.table("order_resources").expect("resources").notes;
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("0badf00d.png is not in --media")),
+            "{notes:?}"
+        );
 
         // The sequences are past the imported ids: the next user is 18.
         let next = create_user(&app, "after-import", "After-import-pass-1", Role::User).await;
@@ -618,6 +625,31 @@ async fn import_reruns_change_nothing_then_copy_only_what_is_new() {
         assert_eq!(fifth.changes(), 0);
         assert_eq!(fifth.table("cart_items").expect("cart items").kept, 1);
         assert_eq!(count(&app, "cart_items").await, 1);
+        // An order deleted here stays deleted, and what the original adds to it is not brought in.
+        exec(&app, "DELETE FROM orders WHERE id = 2").await;
+        original
+            .exec(
+                "INSERT INTO orders_orderstatushistory (id, old_status, new_status, changed_at, reason, \
+                 is_manual_change, changed_by_id, order_id) VALUES (4, 'in_progress', 'completed', now(), '', \
+                 false, NULL, 2)",
+            )
+            .await;
+        let sixth = import::run(&app.state, &original.options())
+            .await
+            .expect("sixth");
+        assert_eq!(sixth.changes(), 0, "{}", import::render(&sixth));
+        assert_eq!(sixth.table("orders").expect("orders").kept, 1);
+        let history = sixth.table("order_status_history").expect("history");
+        assert_eq!(history.skipped, 4, "{:?}", history.notes);
+        assert!(
+            history
+                .notes
+                .iter()
+                .any(|n| n.starts_with("4: not imported: its order_id 2 was deleted here")),
+            "{:?}",
+            history.notes
+        );
+        assert_eq!(count(&app, "orders").await, 2);
     }
 }
 
