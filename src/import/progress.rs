@@ -1,5 +1,6 @@
-//! What the operator sees: on a terminal, one bar per table redrawn in place; otherwise one plain
-//! line per table when it is done (logs stay readable). Then the summary table ([`render`]).
+//! What the operator sees: on a terminal, one bar per table redrawn in place (the check pass's on
+//! a single line that is cleared afterwards); otherwise one plain line per table when it is done, for
+//! the pass that writes (logs stay readable). Then the summary table ([`render`]).
 
 use std::io::{IsTerminal, Write};
 
@@ -7,21 +8,24 @@ use super::model::{Summary, TableReport};
 
 const BAR: usize = 24;
 
-/// Progress lines on stderr (or nothing).
+/// Progress on stderr (or nothing).
 #[derive(Debug)]
 pub struct Progress {
     enabled: bool,
     tty: bool,
+    /// The check pass before a real run: a terminal shows it on one line, a log not at all.
+    transient: bool,
     total: u64,
     done: u64,
     table: &'static str,
 }
 
 impl Progress {
-    pub fn new(enabled: bool) -> Self {
+    pub fn new(enabled: bool, transient: bool) -> Self {
         Self {
             enabled,
             tty: std::io::stderr().is_terminal(),
+            transient,
             total: 0,
             done: 0,
             table: "",
@@ -38,25 +42,26 @@ impl Progress {
         self.table = table;
         self.total = total;
         self.done = 0;
-        self.draw();
+        self.draw("");
     }
 
     pub fn advance(&mut self, rows: u64) {
         self.done += rows;
-        self.draw();
+        self.draw("");
     }
 
-    fn draw(&self) {
+    fn draw(&self, tail: &str) {
         if !(self.enabled && self.tty) {
             return;
         }
         let filled = (self.done.min(self.total) * BAR as u64)
             .checked_div(self.total)
             .map_or(BAR, |f| usize::try_from(f).unwrap_or(BAR));
+        let label = if self.transient { "checking " } else { "" };
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r{:<28} [{}{}] {}/{}",
+            "\r\x1b[K{label}{:<28} [{}{}] {}/{}{tail}",
             self.table,
             "#".repeat(filled),
             " ".repeat(BAR - filled),
@@ -67,22 +72,30 @@ impl Progress {
     }
 
     pub fn finish(&self, report: &TableReport) {
-        if !self.enabled {
+        if !self.enabled || (self.transient && !self.tty) {
             return;
         }
-        if self.tty {
+        let counts = format!(
+            "{} read, {} inserted, {} updated, {} unchanged, {} kept, {} skipped",
+            report.read,
+            report.inserted,
+            report.updated,
+            report.unchanged,
+            report.kept,
+            report.skipped
+        );
+        if !self.tty {
+            eprintln!("{}: {counts}", report.table);
+        } else if !self.transient {
+            self.draw(&format!("  {counts}"));
             eprintln!();
-        } else {
-            eprintln!(
-                "{}: {} read, {} inserted, {} updated, {} unchanged, {} kept, {} skipped",
-                report.table,
-                report.read,
-                report.inserted,
-                report.updated,
-                report.unchanged,
-                report.kept,
-                report.skipped
-            );
+        }
+    }
+
+    /// Ends the check pass's line.
+    pub fn clear(&self) {
+        if self.enabled && self.tty && self.transient {
+            eprint!("\r\x1b[K");
         }
     }
 }

@@ -89,7 +89,9 @@ pub async fn run(state: &AppState, options: &Options) -> Result<Summary, ImportE
     };
     let mut check = Pass::new(mode, options.progress);
     if mode == Mode::Check {
-        Progress::new(options.progress).say("checking the target against the original…");
+        check
+            .progress
+            .say("checking the target against the original…");
     }
     let mut tx = state.db.begin().await.map_err(ImportError::Target)?;
     repo::prepare(&mut tx).await.map_err(ImportError::Target)?;
@@ -100,6 +102,7 @@ pub async fn run(state: &AppState, options: &Options) -> Result<Summary, ImportE
             .map_err(|e| before_writing(e, true))?;
     }
     tx.rollback().await.map_err(ImportError::Target)?;
+    check.progress.clear();
     if !check.conflicts.is_empty() {
         return Err(ImportError::Refused {
             reason: Refusal::Conflicts(check.conflicts),
@@ -126,7 +129,7 @@ pub async fn run(state: &AppState, options: &Options) -> Result<Summary, ImportE
             break;
         }
     }
-    if write.committed > 0 {
+    if write.reports.iter().any(|r| r.changes() > 0) {
         invalidate_caches(state, &write.users).await;
     }
     outcome.map_err(|e| before_writing(e, write.committed == 0))?;
@@ -265,7 +268,7 @@ impl Pass {
     fn new(mode: Mode, progress: bool) -> Self {
         Self {
             mode,
-            progress: Progress::new(progress && mode != Mode::Check),
+            progress: Progress::new(progress, mode == Mode::Check),
             skipped: HashMap::new(),
             gone: HashMap::new(),
             conflicts: Vec::new(),
