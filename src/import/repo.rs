@@ -24,10 +24,11 @@ const LEDGER: Dialect = Dialect {
         imported_at TEXT NOT NULL, PRIMARY KEY (table_name, row_id))",
 };
 
-/// The advisory lock every import transaction takes (PostgreSQL: one import at a time).
+/// The advisory lock every import transaction takes (PostgreSQL): two imports run at once never
+/// work on a batch together.
 pub const LOCK: &str = "import-django";
 
-/// Creates the ledger when this database has none yet; serialises imports (PostgreSQL).
+/// Creates the ledger when this database has none yet (under [`LOCK`]).
 pub async fn prepare(tx: &mut Tx) -> Result<(), sqlx::Error> {
     tx.lock(LOCK).await?;
     let sql = tx.sql(LEDGER);
