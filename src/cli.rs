@@ -351,8 +351,10 @@ async fn import_django(config: Config, options: &crate::import::Options) -> anyh
     } else {
         AppState::build(config).await?
     };
+    let started = std::time::Instant::now();
     let summary = crate::import::run(&state, options).await;
     state.db.close().await;
     print!("{}", crate::import::render(&summary?));
+    println!("took {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -293,26 +293,17 @@ pub struct Conflict {
     pub id: i64,
     /// The columns that differ.
     pub columns: Vec<&'static str>,
-    /// Whether the row was imported before (and then changed both here and in the original).
-    pub imported_before: bool,
 }
 
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let columns = self.columns.join(", ");
-        if self.imported_before {
-            write!(
-                f,
-                "{} id {}: changed both here and in the original since it was imported ({columns})",
-                self.table, self.id
-            )
-        } else {
-            write!(
-                f,
-                "{} id {}: the target already holds a row with this id and a different {columns}, not written by an import",
-                self.table, self.id
-            )
-        }
+        write!(
+            f,
+            "{} id {}: the target already holds a row with this id and a different {}, not written by an import",
+            self.table,
+            self.id,
+            self.columns.join(", ")
+        )
     }
 }
 
@@ -361,10 +352,6 @@ pub enum ImportError {
     Source(#[source] sqlx::Error),
     #[error("the original has no table {0} (is it the Django database, fully migrated?)")]
     MissingTable(&'static str),
-    #[error(
-        "the target database has no tables yet: run `electioncart migrate` first (a dry run changes nothing, migrations included)"
-    )]
-    NoSchema,
     #[error("writing the target database: {0}")]
     Target(#[source] sqlx::Error),
     #[error(

@@ -2,14 +2,16 @@
 //! one snapshot. Each original row is mapped onto our columns and compared with our row of the same
 //! id and with the `import_ledger` (the fingerprint of what an earlier import wrote):
 //!
-//! | ours                      | ledger                  | outcome                                   |
-//! |---------------------------|-------------------------|-------------------------------------------|
-//! | none                      | none                    | inserted, id kept                          |
-//! | none                      | present                 | kept (deleted here since it was imported)  |
-//! | equal to the mapped row   | any                     | unchanged                                  |
-//! | other content             | = ours                  | updated (the original changed since)       |
-//! | other content             | = the mapped row        | kept (changed here since it was imported)  |
-//! | other content             | none, or neither        | conflict: the import is refused            |
+//! | ours                    | ledger            | outcome                                           |
+//! |-------------------------|-------------------|---------------------------------------------------|
+//! | none                    | none              | inserted, id kept                                 |
+//! | none                    | present           | kept (deleted here since it was imported)         |
+//! | equal to the mapped row | any               | unchanged                                         |
+//! | other content           | = ours            | updated (the original changed since)              |
+//! | other content           | = the mapped row  | kept (changed here since it was imported)         |
+//! | other content           | neither           | updated, noted (changed on both sides: until the  |
+//! |                         |                   | switch the original is the record)                |
+//! | other content           | none              | conflict: the import is refused                   |
 //!
 //! Two passes: a check pass runs every table in one transaction that is rolled back (so conflicts,
 //! and rows the database refuses, are found before anything is written; it is also the whole of a
@@ -45,6 +47,16 @@ enum Mode {
     Write,
 }
 
+/// Where a pass's batches run.
+enum Target<'t> {
+    /// The check pass: every batch in this one transaction, rolled back at the end.
+    Shared(&'t mut Tx),
+    /// The write pass: one committed transaction per batch.
+    PerBatch,
+    /// A dry run into a database without our tables yet: nothing to compare or write.
+    Empty,
+}
+
 struct Ctx<'a> {
     state: &'a AppState,
     media: Option<&'a MediaDir>,
@@ -76,9 +88,8 @@ pub async fn run(state: &AppState, options: &Options) -> Result<Summary, ImportE
         media: media.as_ref(),
         options,
     };
-    if options.dry_run && !repo::schema_ready(&state.db).await {
-        return Err(ImportError::NoSchema);
-    }
+    // A dry run into a database `migrate` has not set up yet: every row would be inserted.
+    let fresh = options.dry_run && !repo::schema_ready(&state.db).await;
     let mut source = Source::open(&options.from).await?;
     source.check_tables(TABLES).await?;
 
@@ -93,15 +104,21 @@ pub async fn run(state: &AppState, options: &Options) -> Result<Summary, ImportE
             .progress
             .say("checking the target against the original…");
     }
-    let mut tx = state.db.begin().await.map_err(ImportError::Target)?;
-    repo::prepare(&mut tx).await.map_err(ImportError::Target)?;
-    for spec in TABLES {
-        check
-            .table(&ctx, &mut source, spec, Some(&mut tx))
-            .await
-            .map_err(|e| before_writing(e, true))?;
+    if fresh {
+        for spec in TABLES {
+            check.table(&ctx, &mut source, spec, Target::Empty).await?;
+        }
+    } else {
+        let mut tx = state.db.begin().await.map_err(ImportError::Target)?;
+        repo::prepare(&mut tx).await.map_err(ImportError::Target)?;
+        for spec in TABLES {
+            check
+                .table(&ctx, &mut source, spec, Target::Shared(&mut tx))
+                .await
+                .map_err(|e| before_writing(e, true))?;
+        }
+        tx.rollback().await.map_err(ImportError::Target)?;
     }
-    tx.rollback().await.map_err(ImportError::Target)?;
     check.progress.clear();
     if !check.conflicts.is_empty() {
         return Err(ImportError::Refused {
@@ -124,7 +141,7 @@ pub async fn run(state: &AppState, options: &Options) -> Result<Summary, ImportE
     tx.commit().await.map_err(ImportError::Target)?;
     let mut outcome = Ok(());
     for spec in TABLES {
-        outcome = write.table(&ctx, &mut source, spec, None).await;
+        outcome = write.table(&ctx, &mut source, spec, Target::PerBatch).await;
         if outcome.is_err() {
             break;
         }
@@ -193,7 +210,10 @@ fn refused(spec: &Spec, id: i64, e: sqlx::Error) -> ImportError {
 
 enum Decision {
     Insert,
-    Update,
+    /// `overwritten`: the columns changed here too since the import (the original's are taken).
+    Update {
+        overwritten: Vec<&'static str>,
+    },
     /// `record`: the ledger lacks the fingerprint (an identical row written by someone else).
     Unchanged {
         record: bool,
@@ -201,7 +221,6 @@ enum Decision {
     Kept,
     Conflict {
         columns: Vec<&'static str>,
-        imported_before: bool,
     },
 }
 
@@ -224,18 +243,26 @@ fn decide(
             record: recorded.is_none_or(|r| r != hash),
         };
     }
+    let differing = || {
+        spec.columns
+            .iter()
+            .zip(ours.iter().zip(mapped))
+            .filter(|(_, (a, b))| a != b)
+            .map(|((name, _), _)| *name)
+            .collect()
+    };
     match recorded {
-        Some(r) if *r == fingerprint(ours) => Decision::Update,
+        None => Decision::Conflict {
+            columns: differing(),
+        },
         Some(r) if r == hash => Decision::Kept,
-        _ => Decision::Conflict {
-            columns: spec
-                .columns
-                .iter()
-                .zip(ours.iter().zip(mapped))
-                .filter(|(_, (a, b))| a != b)
-                .map(|((name, _), _)| *name)
-                .collect(),
-            imported_before: recorded.is_some(),
+        // Until the switch the original is the record: what changed there wins, also over a
+        // change made here meanwhile (a rehearsal's login), which is reported.
+        Some(r) if *r == fingerprint(ours) => Decision::Update {
+            overwritten: Vec::new(),
+        },
+        Some(_) => Decision::Update {
+            overwritten: differing(),
         },
     }
 }
@@ -278,14 +305,13 @@ impl Pass {
         }
     }
 
-    /// One table, batch by batch: in `shared` (the check pass), else one committed transaction
-    /// per batch.
+    /// One table, batch by batch, in `target`.
     async fn table(
         &mut self,
         ctx: &Ctx<'_>,
         source: &mut Source,
         spec: &'static Spec,
-        mut shared: Option<&mut Tx>,
+        mut target: Target<'_>,
     ) -> Result<(), ImportError> {
         let total = source.count(spec).await?;
         self.progress.start(spec.table, total);
@@ -308,9 +334,10 @@ impl Pass {
             };
             after = last.id;
             let count = rows.len() as u64;
-            let done = match shared.as_deref_mut() {
-                Some(tx) => self.batch(ctx, tx, spec, rows, &mut report).await,
-                None => self.own_batch(ctx, spec, rows, &mut report).await,
+            let done = match &mut target {
+                Target::Shared(tx) => self.batch(ctx, Some(tx), spec, rows, &mut report).await,
+                Target::PerBatch => self.own_batch(ctx, spec, rows, &mut report).await,
+                Target::Empty => self.batch(ctx, None, spec, rows, &mut report).await,
             };
             if let Err(e) = done {
                 break Err(e);
@@ -335,17 +362,17 @@ impl Pass {
     ) -> Result<(), ImportError> {
         let mut tx = ctx.state.db.begin().await.map_err(target)?;
         tx.lock(repo::LOCK).await.map_err(target)?;
-        self.batch(ctx, &mut tx, spec, rows, report).await?;
+        self.batch(ctx, Some(&mut tx), spec, rows, report).await?;
         tx.commit().await.map_err(target)?;
         self.committed += 1;
         Ok(())
     }
 
-    /// The rows of one batch, in `tx`.
+    /// The rows of one batch, in `tx` (none: a dry run into an empty database).
     async fn batch(
         &mut self,
         ctx: &Ctx<'_>,
-        tx: &mut Tx,
+        mut tx: Option<&mut Tx>,
         spec: &'static Spec,
         rows: Vec<SourceRow>,
         report: &mut TableReport,
@@ -353,8 +380,13 @@ impl Pass {
         let (Some(lo), Some(hi)) = (rows.first().map(|r| r.id), rows.last().map(|r| r.id)) else {
             return Ok(());
         };
-        let ours = repo::existing(tx, spec, lo, hi).await.map_err(target)?;
-        let ledger = repo::ledger(tx, spec.table, lo, hi).await.map_err(target)?;
+        let (ours, ledger) = match tx.as_deref_mut() {
+            Some(tx) => (
+                repo::existing(tx, spec, lo, hi).await.map_err(target)?,
+                repo::ledger(tx, spec.table, lo, hi).await.map_err(target)?,
+            ),
+            None => Default::default(),
+        };
         let mut fingerprints = Vec::new();
         let conflicts_before = self.conflicts.len();
         let mut wrote = false;
@@ -383,18 +415,31 @@ impl Pass {
                 &hash,
             ) {
                 Decision::Insert => {
-                    repo::insert(tx, spec, &row.values)
-                        .await
-                        .map_err(|e| refused(spec, row.id, e))?;
+                    if let Some(tx) = tx.as_deref_mut() {
+                        repo::insert(tx, spec, &row.values)
+                            .await
+                            .map_err(|e| refused(spec, row.id, e))?;
+                    }
                     fingerprints.push((row.id, hash));
                     report.inserted += 1;
                     wrote = true;
                     self.note_user(spec, row.id);
                 }
-                Decision::Update => {
-                    repo::update(tx, spec, &row.values)
-                        .await
-                        .map_err(|e| refused(spec, row.id, e))?;
+                Decision::Update { overwritten } => {
+                    if !overwritten.is_empty() {
+                        report.note(
+                            row.id,
+                            &format!(
+                                "changed here and in the original since the last import: the original's {} taken",
+                                overwritten.join(", ")
+                            ),
+                        );
+                    }
+                    if let Some(tx) = tx.as_deref_mut() {
+                        repo::update(tx, spec, &row.values)
+                            .await
+                            .map_err(|e| refused(spec, row.id, e))?;
+                    }
                     fingerprints.push((row.id, hash));
                     report.updated += 1;
                     wrote = true;
@@ -413,15 +458,11 @@ impl Pass {
                     report.kept += 1;
                     continue;
                 }
-                Decision::Conflict {
-                    columns,
-                    imported_before,
-                } => {
+                Decision::Conflict { columns } => {
                     self.conflicts.push(Conflict {
                         table: spec.table,
                         id: row.id,
                         columns,
-                        imported_before,
                     });
                     continue;
                 }
@@ -442,6 +483,9 @@ impl Pass {
                 }
             }
         }
+        let Some(tx) = tx else {
+            return Ok(());
+        };
         repo::record(tx, spec.table, &fingerprints, crate::db::now())
             .await
             .map_err(target)?;
