@@ -1,8 +1,8 @@
 //! Our side of the import: the rows already there (by id range), inserts and updates that keep the
 //! original's ids, the sequences moved past them, and the `import_ledger`: per imported row, the
 //! fingerprint of what the import wrote. The ledger is how a rerun tells a row it wrote (and may
-//! bring up to date) from a row someone else wrote (a conflict). It is created on first use, so the
-//! application's migrations stay as they are.
+//! bring up to date) from a row someone else wrote (a conflict). Migration 0009 creates it; so does
+//! [`prepare`], for a dry run into a database not migrated yet.
 
 use std::collections::HashMap;
 
