@@ -23,6 +23,7 @@ mod instances;
 mod invoices;
 mod layout;
 mod metrics;
+mod observatory;
 mod orders;
 mod payments;
 mod platform;
