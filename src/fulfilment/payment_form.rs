@@ -133,8 +133,6 @@ pub async fn store_proof(state: &AppState, bytes: &Bytes) -> AppResult<StoredNam
         .storage
         .put(Area::Resources, &name, bytes.clone())
         .await
-        .map_err(|e| {
-            AppError::Internal(anyhow::Error::new(e).context("storing a payment proof"))
-        })?;
+        .map_err(|e| crate::uploads::store_failed(e, "a payment proof"))?;
     Ok(name)
 }

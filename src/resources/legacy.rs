@@ -230,9 +230,7 @@ pub async fn upload_resources(
             .await
         {
             files::remove(&state, &stored).await;
-            return Err(AppError::Internal(
-                anyhow::Error::new(e).context("storing a resource file"),
-            ));
+            return Err(crate::uploads::store_failed(e, "a resource file"));
         }
     }
     let outcome: AppResult<_> = async {

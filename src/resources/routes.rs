@@ -423,9 +423,7 @@ async fn submit_resources(
                     .await
                 {
                     files::remove(&state, &stored).await;
-                    return Err(AppError::Internal(
-                        anyhow::Error::new(e).context("storing a resource file"),
-                    ));
+                    return Err(crate::uploads::store_failed(e, "a resource file"));
                 }
                 rows.push((field_id, None, None, Some(name.as_str().to_string())));
                 stored.push(name);

@@ -20,8 +20,17 @@ pub use storage::{Area, LocalDisk, Storage, StoredName, StoredObject};
 use crate::{
     blocking::BlockingPool,
     config::{Config, S3Config, StorageBackend},
+    error::AppError,
 };
 pub use s3::{S3Settings, S3Storage};
+
+/// A file that could not be stored (a full or read-only disk, object storage down or refusing):
+/// the storage is unavailable, not the request wrong — 503 with the generic body (reliability E7),
+/// the reason logged.
+pub fn store_failed(error: std::io::Error, what: &str) -> AppError {
+    tracing::warn!(%error, what, "storage refused a file");
+    AppError::Unavailable(format!("storing {what}: {error}"))
+}
 
 /// The S3 client settings of a configuration.
 pub fn s3_settings(s3: &S3Config) -> S3Settings {

@@ -199,6 +199,43 @@ impl PgServer {
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
+
+    /// The postmaster and every process it started (backends, checkpointer, …).
+    fn processes(&self) -> Vec<String> {
+        let mut pid = String::new();
+        let _ = File::open(self.data.join("postmaster.pid"))
+            .and_then(|mut f| f.read_to_string(&mut pid));
+        let postmaster = pid.lines().next().unwrap_or("").trim().to_string();
+        assert!(!postmaster.is_empty(), "no postmaster.pid");
+        let children = Command::new("pgrep")
+            .args(["-P", &postmaster])
+            .output()
+            .expect("run pgrep");
+        let mut all = vec![postmaster];
+        all.extend(
+            String::from_utf8_lossy(&children.stdout)
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty()),
+        );
+        all
+    }
+
+    fn signal_all(&self, signal: &str) {
+        for pid in self.processes() {
+            let _ = Command::new("kill").args([signal, &pid]).status();
+        }
+    }
+
+    /// E6: `kill -STOP` on the postmaster and its backends — a database that accepts nothing and
+    /// answers nothing.
+    pub fn pause(&self) {
+        self.signal_all("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal_all("-CONT");
+    }
 }
 
 impl Drop for PgServer {
@@ -422,4 +459,77 @@ async fn concurrent_migrations_apply_each_migration_exactly_once() {
         b.close().await;
     }
     admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_postgres_fails_requests_within_bounds_and_recovers() {
+    let Some(pg) = PgServer::start_or_skip() else {
+        return;
+    };
+    let app = RunningApp::start(
+        &pg.url("postgres"),
+        &[
+            ("CACHE_ENABLED", "false"),
+            ("REQUEST_TIMEOUT_SECONDS", "2"),
+            ("DB_ACQUIRE_TIMEOUT_SECONDS", "1"),
+        ],
+    )
+    .await;
+    let client = http_client();
+    let packages = app.url("/api/packages/");
+    assert_eq!(fetch(&client, &packages, &[]).await.status, 200);
+
+    // E6: hung, not dead. Health says so within its timeout; every other request fails within the
+    // request (or pool) timeout with a JSON 408/503, never a 500, never a hang.
+    pg.pause();
+    let started = Instant::now();
+    let health = fetch(&client, &app.url("/health/"), &[]).await;
+    assert_eq!(health.status, 503, "{}", health.text());
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    let mut failures = Vec::new();
+    for path in [
+        "/api/packages/",
+        "/api/campaigns/",
+        "/api/packages/popular/",
+    ] {
+        let started = Instant::now();
+        let r = fetch(&client, &app.url(path), &[]).await;
+        let took = started.elapsed();
+        assert!(
+            [408, 503].contains(&r.status.as_u16()),
+            "{path}: {} {}",
+            r.status,
+            r.text()
+        );
+        assert!(
+            r.header("content-type")
+                .is_some_and(|v| v.starts_with("application/json")),
+            "{path}: {:?}",
+            r.headers
+        );
+        assert!(took < Duration::from_secs(4), "{path} took {took:?}");
+        assert!(!r.text().contains("sqlx") && !r.text().contains("postgres"));
+        failures.push((path, r.status.as_u16(), took));
+    }
+    eprintln!("with PostgreSQL hung: {failures:?}");
+
+    // -CONT: answers again within 10 s, same process.
+    pg.resume();
+    let resumed = Instant::now();
+    loop {
+        if fetch(&client, &packages, &[]).await.status == 200 {
+            break;
+        }
+        assert!(
+            resumed.elapsed() < Duration::from_secs(10),
+            "not 200 within 10 s of PostgreSQL resuming"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("answering again {:?} after -CONT", resumed.elapsed());
+    app.stop().await;
 }

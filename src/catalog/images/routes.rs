@@ -273,13 +273,18 @@ async fn upload_image(
     let outcome = tokio::spawn(async move {
         let state = task_state;
         let storage = &state.uploads.storage;
-        storage.put(Area::Products, &name, bytes).await?;
+        if let Err(error) = storage.put(Area::Products, &name, bytes).await {
+            // A partial file is removed (a full disk leaves what it wrote so far).
+            let _ = storage.delete(Area::Products, &name).await;
+            return Err(crate::uploads::store_failed(error, "a product image"));
+        }
         if let Err(error) = storage
             .put(Area::Products, &thumbnail, Bytes::from(checked.thumbnail))
             .await
         {
             let _ = storage.delete(Area::Products, &name).await;
-            return Err(anyhow::Error::new(error));
+            let _ = storage.delete(Area::Products, &thumbnail).await;
+            return Err(crate::uploads::store_failed(error, "a thumbnail"));
         }
         let inserted = in_tx!(state.db, |tx| images_repo::insert(
             &mut tx, &new, MAX_IMAGES
@@ -292,8 +297,7 @@ async fn upload_image(
         Ok(inserted?)
     })
     .await
-    .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("upload task failed")))?
-    .map_err(|e| AppError::Internal(e.context("storing a product image failed")))?;
+    .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("upload task failed")))??;
 
     let row = match outcome {
         Inserted::Row(row) => row,
