@@ -447,6 +447,10 @@ impl ServerProcess {
         }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.0.id()
+    }
+
     pub(crate) fn stderr(&self) -> String {
         log(self.dir.path(), "stderr.log")
     }

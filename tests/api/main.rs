@@ -31,6 +31,7 @@ mod popular;
 mod ratelimit;
 mod resources;
 mod snapshots;
+mod soak;
 mod storage_faults;
 mod templates;
 mod validation;
