@@ -916,3 +916,75 @@ async fn the_404_page_links_a_hashed_stylesheet_route() {
 
     app.stop().await;
 }
+
+/// Reliability E8 under load: 80 logins in flight (each an Argon2id verification, queued on the
+/// hashing pool, so the last finish well after the signal), then SIGTERM. Every one of them
+/// completes with 200, a new connection is refused, and the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_under_load_lets_every_in_flight_request_finish() {
+    let mut server = ServerProcess::spawn(&[
+        ("RATE_LIMIT_ENABLED", "false"),
+        ("SHUTDOWN_GRACE_SECONDS", "30"),
+    ])
+    .await;
+    let client = http_client();
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let r = client
+        .post(format!("{base}/api/auth/signup/"))
+        .json(
+            &serde_json::json!({"username": "drain-user", "password": "drain-pass-2026",
+                                  "phone_number": ""}),
+        )
+        .send()
+        .await
+        .expect("signup");
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+    let logins: Vec<_> = (0..80)
+        .map(|_| {
+            let client = client.clone();
+            let url = format!("{base}/api/auth/login/");
+            tokio::spawn(async move {
+                client
+                    .post(url)
+                    .json(&serde_json::json!({"username": "drain-user",
+                                              "password": "drain-pass-2026"}))
+                    .timeout(Duration::from_secs(60))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    // Let every request reach the server before the signal; most are still queued for hashing.
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let done_before = logins.iter().filter(|l| l.is_finished()).count();
+    server.signal("TERM");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        TcpStream::connect(("127.0.0.1", server.port))
+            .await
+            .is_err(),
+        "a new connection is refused once draining"
+    );
+    let mut statuses = Vec::new();
+    for login in logins {
+        statuses.push(login.await.expect("task"));
+    }
+    assert!(
+        statuses.iter().all(|s| *s == Ok(200)),
+        "every in-flight login finished normally: {statuses:?}"
+    );
+    eprintln!(
+        "{} of 80 logins were in flight at SIGTERM",
+        80 - done_before
+    );
+    assert!(done_before < 80, "some logins were in flight at the signal");
+    let status = wait_exit(&mut server.child.0, Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "exit after the drain; stderr:\n{}",
+        server.stderr()
+    );
+}
