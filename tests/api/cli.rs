@@ -262,14 +262,21 @@ async fn doctor_checks_every_dependency() {
             "{text}"
         );
         if let Some(url) = crate::helpers::test_redis_url() {
-            let live = [
+            // A healthy setup — Redis up, the gateway's keys accepted: every line ok, exit 0.
+            let gateway_env = gateway.env();
+            let mut live: Vec<(&str, &str)> =
+                gateway_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            live.extend([
                 ("MEDIA_ROOT", media_root.as_str()),
                 ("REDIS_URL", url.as_str()),
                 ("REDIS_KEY_PREFIX", "ec-test-doctor:"),
-            ];
+            ]);
             let out = run(&db.url, &["doctor"], &live);
             let text = stdout(&out);
             assert!(out.status.success(), "{text}");
+            let lines: Vec<&str> = text.lines().filter(|l| l.ends_with(" ms)")).collect();
+            assert_eq!(lines.len(), 8, "{text}");
+            assert!(lines.iter().all(|l| l.starts_with("ok ")), "{text}");
             assert!(
                 doctor_line(&text, "redis").contains("pub/sub round trip"),
                 "{text}"
