@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use axum::{
     Json, Router,
-    extract::{Request, State},
+    extract::State,
     http::{HeaderValue, Uri, header},
     response::{IntoResponse, Response},
 };
@@ -61,13 +61,12 @@ pub fn build_router(state: AppState) -> Router {
     let normalised = ServiceBuilder::new()
         .map_request(append_slash)
         .service(routes);
-    let app = Router::new().fallback_service(normalised);
-    middleware::apply(app, &state)
+    middleware::apply_service(normalised, &state)
 }
 
 /// Appends `/` to paths whose last segment has no file extension (`/api/auth/login` → `/api/auth/login/`;
 /// `/static/error.css` and `/api/openapi.json` stay as they are).
-fn append_slash(mut request: Request) -> Request {
+fn append_slash<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
     let uri = request.uri();
     let path = uri.path();
     let last = path.rsplit('/').next().unwrap_or("");
