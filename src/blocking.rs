@@ -59,7 +59,8 @@ impl BlockingPool {
     }
 
     /// Runs `f` on a worker and waits for its result without blocking the runtime. The job runs
-    /// inside the caller's tracing span, so what it logs carries the request's fields.
+    /// inside the caller's tracing span (and request context), so what it logs carries the request's
+    /// fields.
     pub async fn run<R, F>(&self, f: F) -> Result<R, AppError>
     where
         R: Send + 'static,
@@ -67,11 +68,14 @@ impl BlockingPool {
     {
         let (tx, rx) = oneshot::channel();
         let span = tracing::Span::current();
+        let context = crate::logfmt::current();
         let dispatch = tracing::dispatcher::get_default(Clone::clone);
         let job: Job = Box::new(move || {
             tracing::dispatcher::with_default(&dispatch, || {
                 let _entered = span.enter();
-                let _ = tx.send(f());
+                crate::logfmt::in_scope(context, || {
+                    let _ = tx.send(f());
+                });
             });
         });
         self.sender

@@ -23,6 +23,7 @@ pub mod fulfilment;
 pub mod health;
 pub mod import;
 pub mod invoices;
+pub mod log_writer;
 pub mod logfmt;
 pub mod metrics;
 pub mod middleware;

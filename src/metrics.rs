@@ -11,7 +11,8 @@
 
 use std::{fmt::Write, time::Duration};
 
-use axum::{extract::MatchedPath, http::Method};
+use axum::http::Method;
+
 use prometheus_client::{
     encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder, prometheus_text::encode},
     metrics::{
@@ -22,6 +23,8 @@ use prometheus_client::{
     },
     registry::Registry,
 };
+
+use crate::middleware::route::RouteName;
 
 /// Latency buckets in seconds: 1 ms to 10 s.
 const BUCKETS: [f64; 13] = [
@@ -54,11 +57,11 @@ impl EncodeLabelValue for MethodLabel {
 
 /// The matched route template as a label (shared with the request: an `Arc` clone, no copy).
 #[derive(Debug, Clone)]
-pub struct RouteLabel(Option<MatchedPath>);
+pub struct RouteLabel(Option<RouteName>);
 
 impl RouteLabel {
     fn as_str(&self) -> &str {
-        self.0.as_ref().map_or("unmatched", MatchedPath::as_str)
+        self.0.as_ref().map_or("unmatched", RouteName::as_str)
     }
 }
 
@@ -141,7 +144,7 @@ impl Metrics {
     pub fn record(
         &self,
         method: &Method,
-        route: Option<&MatchedPath>,
+        route: Option<&RouteName>,
         status: u16,
         elapsed: Duration,
     ) {

@@ -3,22 +3,33 @@
 //! [`api_routes`] lists every feature's router. Each is an `OpenApiRouter` whose handlers carry
 //! `#[utoipa::path]`, so the OpenAPI document is generated from what is routed (D: no hand table).
 
-use std::sync::OnceLock;
+use std::{
+    convert::Infallible,
+    future::Ready,
+    sync::{Arc, OnceLock},
+    task::{Context, Poll},
+};
 
 use axum::{
     Json, Router,
     extract::State,
-    http::{HeaderValue, Uri, header},
+    http::{HeaderValue, Request, Uri, header},
     response::{IntoResponse, Response},
+    routing::future::RouteFuture,
 };
-use tower::ServiceBuilder;
+use futures_util::future::Either;
+use tower::Service;
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    analytics, auth, cart, catalog, error::AppError, fulfilment, health, invoices, middleware,
-    middleware::security_headers::is_api_path, notifications, openapi, orders, payments, resources,
-    state::AppState, static_files,
+    analytics, auth, cart, catalog,
+    error::AppError,
+    fulfilment, health, invoices, middleware,
+    middleware::{route::RouteName, security_headers::is_api_path},
+    notifications, openapi, orders, payments, resources,
+    state::AppState,
+    static_files,
 };
 
 /// Every documented route: the platform's, then each feature's `router()`.
@@ -51,17 +62,60 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 
 pub fn build_router(state: AppState) -> Router {
     let routes: Router<AppState> = api_routes().into();
-    let routes = routes
-        .nest_service("/static", static_files::router(&state.config))
-        .fallback(not_found);
-    let routes = middleware::routed(routes, &state).with_state(state.clone());
+    // The embedded assets are answered before routing ([`App`]); files from `STATIC_DIR` (and the
+    // embedded router, should its answers not load) are mounted as a router.
+    let assets = match &state.config.static_dir {
+        Some(_) => None,
+        None => static_files::Embedded::load().map(Arc::new),
+    };
+    let routes = match (&state.config.static_dir, &assets) {
+        (Some(dir), _) => routes.nest_service(static_files::PREFIX, static_files::dir_router(dir)),
+        (None, None) => {
+            tracing::warn!("embedded assets not preloaded; serving them through their router");
+            routes.nest_service(static_files::PREFIX, static_files::embedded_router())
+        }
+        (None, Some(_)) => routes,
+    };
+    let routes = routes.fallback(not_found);
+    let router = middleware::routed(routes, &state).with_state(state.clone());
+    middleware::apply_service(App { router, assets }, &state)
+}
 
-    // D9: `/x` and `/x/` are the same resource. The path is normalised before routing (an outer
-    // router whose only job is to hand every request to the inner one), never with a redirect.
-    let normalised = ServiceBuilder::new()
-        .map_request(append_slash)
-        .service(routes);
-    middleware::apply_service(normalised, &state)
+/// The app below the middleware stack: an embedded asset is answered from its table; anything
+/// else has its path normalised (D9: `/x` and `/x/` are the same resource, never a redirect) and
+/// goes to the router.
+#[derive(Clone)]
+struct App {
+    router: Router,
+    assets: Option<Arc<static_files::Embedded>>,
+}
+
+/// The route name of the embedded assets (access log, metrics).
+const STATIC_ROUTE: &str = "/static/{*path}";
+
+impl<B> Service<Request<B>> for App
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Either<Ready<Result<Response, Infallible>>, RouteFuture<Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        if let Some(mut response) = self.assets.as_ref().and_then(|a| a.answer(&request)) {
+            response
+                .extensions_mut()
+                .insert(RouteName::Fixed(STATIC_ROUTE));
+            return Either::Left(std::future::ready(Ok(response)));
+        }
+        let request = append_slash(request.map(axum::body::Body::new));
+        Either::Right(self.router.call(request))
+    }
 }
 
 /// Appends `/` to paths whose last segment has no file extension (`/api/auth/login` → `/api/auth/login/`;

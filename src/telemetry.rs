@@ -58,19 +58,20 @@ pub fn init_sentry(config: &Config) -> Option<sentry::ClientInitGuard> {
 
 /// Installs the global subscriber. `RUST_LOG` overrides the default filter.
 ///
-/// Lines are formatted on the calling thread and written by a worker thread (`tracing-appender`),
-/// in batches through one buffer, so a request never waits on a `write(2)` to stdout. The queue
-/// is lossless: when it is full (128k lines behind), callers wait rather than lose lines. Keep the
+/// Lines are formatted on the calling thread and written in batches by a worker thread
+/// ([`crate::log_writer`]), so a request never waits on a `write(2)` to stdout nor wakes a thread.
+/// Lossless: when the writer falls far behind, callers wait rather than lose lines. Keep the
 /// returned guard alive until the process exits: dropping it flushes what is queued.
 #[must_use = "dropping the guard stops the log writer"]
-pub fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGuard {
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-writer")
-        .finish(std::io::BufWriter::with_capacity(
-            64 * 1024,
-            std::io::stdout(),
-        ));
+pub fn init_tracing(config: &Config) -> Option<crate::log_writer::Guard> {
+    let (writer, guard) = match crate::log_writer::LogWriter::spawn(std::io::stdout()) {
+        Ok(pair) => pair,
+        Err(error) => {
+            eprintln!("cannot start the log writer thread: {error}");
+            return None;
+        }
+    };
+    writer.install_global();
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hyper=warn,memory_serve=warn"));
     // Errors become Sentry events; info and warnings become breadcrumbs. Nothing else is sent.
@@ -106,5 +107,5 @@ pub fn init_tracing(config: &Config) -> tracing_appender::non_blocking::WorkerGu
     if let Err(error) = result {
         eprintln!("tracing was already initialised: {error}");
     }
-    guard
+    Some(guard)
 }

@@ -17,15 +17,17 @@ use std::{
 
 use axum::{
     body::{Body, Bytes, HttpBody},
-    extract::MatchedPath,
     http::{HeaderValue, Method, Request, Response, StatusCode, header},
 };
 use tower::{Layer, Service};
-use tracing::{Instrument, Span};
+use tracing::{Instrument, Level, Span};
 
 use crate::{
+    config::LogFormat,
+    logfmt::{self, RequestContext},
     middleware::{
         REQUEST_ID, error_pages, hosts, redact_query, request_id,
+        route::RouteName,
         security_headers::{self, SecurityHeaders, is_api_path},
     },
     pages::safe_id,
@@ -44,6 +46,8 @@ impl PlatformLayer {
             shared: Arc::new(Shared {
                 cors: Cors::new(&state.config.cors_allowed_origins),
                 security: SecurityHeaders::new(),
+                direct_log: state.config.log_format == LogFormat::Json
+                    && crate::log_writer::global().is_some(),
                 state: state.clone(),
             }),
         }
@@ -72,6 +76,10 @@ struct Shared {
     state: AppState,
     cors: Cors,
     security: SecurityHeaders,
+    /// The JSON log of the running binary: the request's fields in a [`RequestContext`] instead
+    /// of a span, and the access line written straight to the log writer (issue 8: with a span and
+    /// a `tracing` event the JSON log cost a third of a static file's CPU time).
+    direct_log: bool,
 }
 
 /// What the response side needs to know about the request.
@@ -86,6 +94,8 @@ struct Facts {
     origin: Option<HeaderValue>,
     content_type: Option<HeaderValue>,
     request_id: HeaderValue,
+    /// The request's log context ([`Shared::direct_log`]).
+    context: Option<Arc<RequestContext>>,
 }
 
 impl<S, B> Service<Request<Body>> for Platform<S>
@@ -115,8 +125,20 @@ where
                 id
             }
         };
-        let span = make_span(&request, &request_id);
         let shared = &self.shared;
+        let (span, context) = if shared.direct_log {
+            let uri = request.uri();
+            let query = redact_query(uri.query().unwrap_or("")).into_owned();
+            let context = RequestContext::new(
+                request.method().clone(),
+                uri.clone(),
+                query,
+                request_id.clone(),
+            );
+            (Span::none(), Some(context))
+        } else {
+            (make_span(&request, &request_id), None)
+        };
         let config = &shared.state.config;
         let path = request.uri().path();
         let facts = Facts {
@@ -128,6 +150,7 @@ where
             origin: shared.cors.allowed(request.headers().get(header::ORIGIN)),
             content_type: request.headers().get(header::CONTENT_TYPE).cloned(),
             request_id,
+            context,
         };
         // Answered here, before the handlers (in this order, as the layers were).
         let early = security_headers::https_redirect(config, &request)
@@ -137,24 +160,29 @@ where
             Some(response) => Err(response),
             None => {
                 let _entered = span.enter();
-                Ok(self.inner.call(request))
+                let inner = &mut self.inner;
+                Ok(logfmt::in_scope(facts.context.clone(), || {
+                    inner.call(request)
+                }))
             }
         };
         let shared = Arc::clone(&self.shared);
-        Box::pin(
-            async move {
-                let response = match inner {
-                    Ok(future) => {
-                        let mut response = future.await?.map(Body::new);
-                        shared.cors.decorate(&facts, &mut response);
-                        response
-                    }
-                    Err(response) => response,
-                };
-                Ok(shared.finish(response, &facts))
-            }
-            .instrument(span),
-        )
+        let context = facts.context.clone();
+        let future = async move {
+            let response = match inner {
+                Ok(future) => {
+                    let mut response = future.await?.map(Body::new);
+                    shared.cors.decorate(&facts, &mut response);
+                    response
+                }
+                Err(response) => response,
+            };
+            Ok(shared.finish(response, &facts))
+        };
+        match context {
+            Some(context) => Box::pin(logfmt::scoped(context, future)),
+            None => Box::pin(future.instrument(span)),
+        }
     }
 }
 
@@ -162,7 +190,7 @@ impl Shared {
     /// Error-body shaping, the header set, the request id, the access-log line.
     fn finish(&self, response: Response<Body>, facts: &Facts) -> Response<Body> {
         // Taken before shaping: an error page replaces the response (and its extensions).
-        let route = response.extensions().get::<MatchedPath>().cloned();
+        let route = RouteName::of(&response);
         let mut response = error_pages::shape(
             &self.state.pages,
             response,
@@ -205,11 +233,27 @@ fn make_span(request: &Request<Body>, request_id: &HeaderValue) -> Span {
     )
 }
 
-/// One line per request, inside the request span.
-fn access_log(facts: &Facts, response: &Response<Body>, route: Option<&MatchedPath>) {
+/// One line per request, inside the request span (or written directly, [`Shared::direct_log`]).
+fn access_log(facts: &Facts, response: &Response<Body>, route: Option<&RouteName>) {
     let status = response.status().as_u16();
     let latency_ms = facts.started.elapsed().as_secs_f64() * 1000.0;
-    let route = route.map_or("-", MatchedPath::as_str);
+    let route = route.map_or("-", RouteName::as_str);
+    if let Some(context) = &facts.context {
+        // The same levels and filter as the events below.
+        let level = if status >= 500 {
+            tracing::enabled!(Level::WARN).then_some("WARN")
+        } else if facts.quiet {
+            tracing::enabled!(Level::DEBUG).then_some("DEBUG")
+        } else {
+            tracing::enabled!(Level::INFO).then_some("INFO")
+        };
+        if let (Some(level), Some(writer)) = (level, crate::log_writer::global()) {
+            let line =
+                logfmt::access_line(context, level, status, latency_ms, route, module_path!());
+            writer.write_bytes(line.as_bytes());
+        }
+        return;
+    }
     if status >= 500 {
         tracing::warn!(status, latency_ms, route = %route, "response");
     } else if facts.quiet {
