@@ -82,7 +82,7 @@ fn issue_token(state: &AppState, user: &User) -> AppResult<String> {
 
 /// `POST /api/auth/login/`. Every POST counts against the client IP's budget (5/min); failures also
 /// count against the account (10 per 15 min), whichever IP they come from.
-#[utoipa::path(post, path = "/login/", tag = "auth", summary = "Log in (5/min per client IP)", request_body = crate::auth::model::LoginIn, responses((status = 200, body = TokenOut), (status = 400, description = "Invalid input"), (status = 401, description = "Invalid username or password"), (status = 429, description = "Rate limited")))]
+#[utoipa::path(post, path = "/api/auth/login/", tag = "auth", summary = "Log in (5/min per client IP)", request_body = crate::auth::model::LoginIn, responses((status = 200, body = TokenOut), (status = 400, description = "Invalid input"), (status = 401, description = "Invalid username or password"), (status = 429, description = "Rate limited")))]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -160,7 +160,7 @@ async fn login(
 }
 
 /// `POST /api/auth/signup/`: 3/hour per client IP; role is always `user`.
-#[utoipa::path(post, path = "/signup/", tag = "auth", summary = "Create a customer account (3/hour per client IP)", request_body = crate::auth::model::SignupIn, responses((status = 201, body = TokenOut), (status = 400, description = "Invalid input"), (status = 429, description = "Rate limited")))]
+#[utoipa::path(post, path = "/api/auth/signup/", tag = "auth", summary = "Create a customer account (3/hour per client IP)", request_body = crate::auth::model::SignupIn, responses((status = 201, body = TokenOut), (status = 400, description = "Invalid input"), (status = 429, description = "Rate limited")))]
 async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -247,13 +247,13 @@ async fn signup(
 }
 
 /// `GET /api/auth/me/`.
-#[utoipa::path(get, path = "/me/", tag = "auth", summary = "The signed-in user", responses((status = 200, body = UserOut), (status = 401, description = "Authentication required")))]
+#[utoipa::path(get, path = "/api/auth/me/", tag = "auth", summary = "The signed-in user", responses((status = 200, body = UserOut), (status = 401, description = "Authentication required")))]
 async fn me(State(state): State<AppState>, AuthUser(user): AuthUser) -> Json<UserOut> {
     Json(user_out(&state, &user))
 }
 
 /// `GET /api/auth/users/?role=&search=`: a bare array, newest first.
-#[utoipa::path(get, path = "/users/", tag = "users", summary = "Users, newest first (admin)", params(("role" = Option<String>, Query), ("search" = Option<String>, Query)), responses((status = 200, body = Vec<UserOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(get, path = "/api/auth/users/", tag = "users", summary = "Users, newest first (admin)", params(("role" = Option<String>, Query), ("search" = Option<String>, Query)), responses((status = 200, body = Vec<UserOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn list_users(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -294,7 +294,7 @@ fn invalid_choice(value: &Value) -> String {
 }
 
 /// `POST /api/auth/users/create/`: field errors come back as `{field: [messages]}` (no wrapper).
-#[utoipa::path(post, path = "/users/create/", tag = "users", summary = "Create a user (admin)", request_body = crate::auth::model::UserCreateIn, responses((status = 201, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(post, path = "/api/auth/users/create/", tag = "users", summary = "Create a user (admin)", request_body = crate::auth::model::UserCreateIn, responses((status = 201, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn create_user(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -425,7 +425,7 @@ fn random_password() -> String {
 }
 
 /// `PATCH /api/auth/users/{id}/role/`.
-#[utoipa::path(patch, path = "/users/{id}/role/", tag = "users", summary = "Change a user's role (admin)", request_body = crate::auth::model::RoleIn, params(("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/auth/users/{id}/role/", tag = "users", summary = "Change a user's role (admin)", request_body = crate::auth::model::RoleIn, params(("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn set_role(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -468,7 +468,7 @@ async fn set_role(
 }
 
 /// `DELETE /api/auth/users/{id}/`: deactivates the account (D16); orders and payments stay.
-#[utoipa::path(delete, path = "/users/{id}/", tag = "users", summary = "Deactivate a user (admin)", params(("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(delete, path = "/api/auth/users/{id}/", tag = "users", summary = "Deactivate a user (admin)", params(("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn delete_user(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -246,7 +246,7 @@ fn duplicate(name: &str) -> AppError {
 }
 
 /// `GET …/{type}/{id}/resource-fields/` → `{"success":true,"fields":[…]}` by order.
-#[utoipa::path(get, path = "/admin/products/{product_type}/{id}/resource-fields/", tag = "admin-catalog", summary = "A product's resource fields", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/{product_type}/{id}/resource-fields/", tag = "admin-catalog", summary = "A product's resource fields", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn list_fields(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -262,7 +262,7 @@ async fn list_fields(
 }
 
 /// `POST …/{type}/{id}/resource-fields/` → 201 `{"success":true,"message":…,"field":{…}}`.
-#[utoipa::path(post, path = "/admin/products/{product_type}/{id}/resource-fields/", tag = "admin-catalog", summary = "Add a resource field", request_body = crate::catalog::model::FieldIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(post, path = "/api/admin/products/{product_type}/{id}/resource-fields/", tag = "admin-catalog", summary = "Add a resource field", request_body = crate::catalog::model::FieldIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn create_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -299,7 +299,7 @@ async fn create_field(
 }
 
 /// `GET /admin/products/resource-fields/{id}/`: the original's debug route, kept for compatibility.
-#[utoipa::path(get, path = "/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "A resource field", params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "A resource field", params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn field_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -316,7 +316,7 @@ async fn field_detail(
 }
 
 /// `PUT /admin/products/resource-fields/{id}/`: a full replace with the create rules.
-#[utoipa::path(put, path = "/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "Replace a resource field", request_body = crate::catalog::model::FieldIn, params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(put, path = "/api/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "Replace a resource field", request_body = crate::catalog::model::FieldIn, params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn update_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -359,7 +359,7 @@ async fn update_field(
 /// `DELETE /admin/products/resource-fields/{id}/` → 200 with a body (not 204), as the original.
 /// A definition that customer submissions reference is kept (409, instead of the original's 500 with
 /// the ProtectedError text); the database's foreign key decides, once submissions exist.
-#[utoipa::path(delete, path = "/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "Delete a resource field", params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 409, description = "In use")))]
+#[utoipa::path(delete, path = "/api/admin/products/resource-fields/{field_id}/", tag = "admin-catalog", summary = "Delete a resource field", params(("field_id" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 409, description = "In use")))]
 async fn delete_field(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -427,7 +427,7 @@ fn reorder_pairs(body: &Value) -> Result<Vec<(i64, i32)>, FieldErrors> {
 }
 
 /// `PATCH /admin/products/resource-fields/reorder/`. Unknown ids are skipped, as the original.
-#[utoipa::path(patch, path = "/admin/products/resource-fields/reorder/", tag = "admin-catalog", summary = "Reorder resource fields", request_body = crate::catalog::model::FieldReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(patch, path = "/api/admin/products/resource-fields/reorder/", tag = "admin-catalog", summary = "Reorder resource fields", request_body = crate::catalog::model::FieldReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn reorder_fields(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

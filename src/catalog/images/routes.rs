@@ -206,7 +206,7 @@ fn too_many_images() -> AppError {
 }
 
 /// `POST /api/admin/products/{type}/{id}/images/` → 201 ProductImage.
-#[utoipa::path(post, path = "/admin/products/{product_type}/{id}/images/", tag = "admin-catalog", summary = "Upload a product image (multipart, at most 10 per product)", request_body(content = crate::catalog::model::ImageUploadForm, content_type = "multipart/form-data"), params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = ImageOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 413, description = "Too large")))]
+#[utoipa::path(post, path = "/api/admin/products/{product_type}/{id}/images/", tag = "admin-catalog", summary = "Upload a product image (multipart, at most 10 per product)", request_body(content = crate::catalog::model::ImageUploadForm, content_type = "multipart/form-data"), params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = ImageOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 413, description = "Too large")))]
 async fn upload_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -321,7 +321,7 @@ async fn upload_image(
 
 /// `PATCH /api/admin/products/images/reorder/` → `{"message":…,"items":[ProductImage… by order]}`.
 /// Every id must exist (a repeated id counts as missing), else nothing changes.
-#[utoipa::path(patch, path = "/admin/products/images/reorder/", tag = "admin-catalog", summary = "Reorder images", request_body = crate::catalog::model::ReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/images/reorder/", tag = "admin-catalog", summary = "Reorder images", request_body = crate::catalog::model::ReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn reorder_images(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -370,7 +370,7 @@ async fn reorder_images(
 }
 
 /// `PATCH /api/admin/products/images/{pk}/set-primary/` → `{"message":…,"image":ProductImage}`.
-#[utoipa::path(patch, path = "/admin/products/images/{pk}/set-primary/", tag = "admin-catalog", summary = "Make an image its product's primary", params(("pk" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/images/{pk}/set-primary/", tag = "admin-catalog", summary = "Make an image its product's primary", params(("pk" = i64, Path)), responses((status = 200, body = serde_json::Value), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn set_primary(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -395,7 +395,7 @@ async fn set_primary(
 // ---- detail --------------------------------------------------------------------------------------
 
 /// `GET /api/admin/products/images/{pk}/` (public, as the viewset's `retrieve`).
-#[utoipa::path(get, path = "/admin/products/images/{pk}/", tag = "admin-catalog", summary = "An image", params(("pk" = i64, Path)), responses((status = 200, body = ImageOut), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/images/{pk}/", tag = "admin-catalog", summary = "An image", params(("pk" = i64, Path)), responses((status = 200, body = ImageOut), (status = 404, description = "Not found")))]
 async fn image_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -448,7 +448,7 @@ async fn read_update_body(request: Request) -> AppResult<(Value, bool)> {
 
 /// `PUT`/`PATCH /api/admin/products/images/{pk}/`: `alt_text`, `order`, `is_primary`. PUT is treated
 /// as PATCH (the admin SPA sends `{alt_text}` alone; contract-A §7.6); an `image` key is refused.
-#[utoipa::path(method(put, patch), path = "/admin/products/images/{pk}/", tag = "admin-catalog", summary = "Edit an image's alt text, order or primary flag (PUT is partial)", request_body = crate::catalog::model::ImageUpdateIn, params(("pk" = i64, Path)), responses((status = 200, body = ImageOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(method(put, patch), path = "/api/admin/products/images/{pk}/", tag = "admin-catalog", summary = "Edit an image's alt text, order or primary flag (PUT is partial)", request_body = crate::catalog::model::ImageUpdateIn, params(("pk" = i64, Path)), responses((status = 200, body = ImageOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn update_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -486,7 +486,7 @@ async fn update_image(
 
 /// `DELETE /api/admin/products/images/{pk}/` → 204; the file and thumbnail go too, and a deleted
 /// primary hands over to the image with the lowest `order`.
-#[utoipa::path(delete, path = "/admin/products/images/{pk}/", tag = "admin-catalog", summary = "Delete an image and its files", params(("pk" = i64, Path)), responses((status = 204), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(delete, path = "/api/admin/products/images/{pk}/", tag = "admin-catalog", summary = "Delete an image and its files", params(("pk" = i64, Path)), responses((status = 204), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn delete_image(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -532,7 +532,7 @@ struct SecureFileQuery {
 /// `GET /api/secure-files/images/{image_id}/[?thumbnail=true][&token=…]`: any authenticated user.
 /// Anonymous → 403 `{"detail":"Authentication required"}` (JSON like every other `/api/` error,
 /// contract-A §7.22; the SPA's `<img>` never reads the body).
-#[utoipa::path(get, path = "/secure-files/images/{image_id}/", tag = "files", summary = "A product image for a signed-in user (header or ?token=)", params(("image_id" = i64, Path), ("token" = Option<String>, Query), ("thumbnail" = Option<String>, Query)), responses((status = 200, description = "The image file", content_type = "image/*"), (status = 403, description = "Authentication required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/secure-files/images/{image_id}/", tag = "files", summary = "A product image for a signed-in user (header or ?token=)", params(("image_id" = i64, Path), ("token" = Option<String>, Query), ("thumbnail" = Option<String>, Query)), responses((status = 200, description = "The image file", content_type = "image/*"), (status = 403, description = "Authentication required"), (status = 404, description = "Not found")))]
 async fn secure_image(
     State(state): State<AppState>,
     MaybeUser(header_user): MaybeUser,

@@ -72,7 +72,7 @@ async fn toggle(
     Ok(service::render_one(state, kind, &row, base).await?)
 }
 
-#[utoipa::path(patch, path = "/admin/products/packages/{pk}/toggle-popular/", tag = "admin-catalog", summary = "Toggle a package's popular flag", params(("pk" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/packages/{pk}/toggle-popular/", tag = "admin-catalog", summary = "Toggle a package's popular flag", params(("pk" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn toggle_package(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -84,7 +84,7 @@ async fn toggle_package(
     ))
 }
 
-#[utoipa::path(patch, path = "/admin/products/campaigns/{pk}/toggle-popular/", tag = "admin-catalog", summary = "Toggle a campaign's popular flag", params(("pk" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/campaigns/{pk}/toggle-popular/", tag = "admin-catalog", summary = "Toggle a campaign's popular flag", params(("pk" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn toggle_campaign(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -129,7 +129,7 @@ async fn reorder(
     Ok(service::render(state, kind, &rows, base).await?)
 }
 
-#[utoipa::path(patch, path = "/admin/products/packages/reorder-popular/", tag = "admin-catalog", summary = "Reorder popular packages", request_body = crate::catalog::model::PopularOrderIn, responses((status = 200, body = Vec<ProductOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(patch, path = "/api/admin/products/packages/reorder-popular/", tag = "admin-catalog", summary = "Reorder popular packages", request_body = crate::catalog::model::PopularOrderIn, responses((status = 200, body = Vec<ProductOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn reorder_packages(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -141,7 +141,7 @@ async fn reorder_packages(
     ))
 }
 
-#[utoipa::path(patch, path = "/admin/products/campaigns/reorder-popular/", tag = "admin-catalog", summary = "Reorder popular campaigns", request_body = crate::catalog::model::PopularOrderIn, responses((status = 200, body = Vec<ProductOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(patch, path = "/api/admin/products/campaigns/reorder-popular/", tag = "admin-catalog", summary = "Reorder popular campaigns", request_body = crate::catalog::model::PopularOrderIn, responses((status = 200, body = Vec<ProductOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn reorder_campaigns(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// `GET /api/admin/products/?search=&type=`: every product, newest first, a bare array.
-#[utoipa::path(get, path = "/admin/products/", tag = "admin-catalog", summary = "Every product, newest first", params(("search" = Option<String>, Query), ("type" = Option<String>, Query)), responses((status = 200, body = Vec<ProductListOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(get, path = "/api/admin/products/", tag = "admin-catalog", summary = "Every product, newest first", params(("search" = Option<String>, Query), ("type" = Option<String>, Query)), responses((status = 200, body = Vec<ProductListOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn list_products(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -188,7 +188,7 @@ async fn full_product(
 }
 
 /// `POST /api/admin/products/package/` and `/campaign/`.
-#[utoipa::path(post, path = "/admin/products/{product_type}/", tag = "admin-catalog", summary = "Create a package or campaign", request_body = crate::catalog::model::ProductIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`")), responses((status = 201, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
+#[utoipa::path(post, path = "/api/admin/products/{product_type}/", tag = "admin-catalog", summary = "Create a package or campaign", request_body = crate::catalog::model::ProductIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`")), responses((status = 201, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required")))]
 async fn create_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -209,7 +209,7 @@ async fn create_product(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-#[utoipa::path(get, path = "/admin/products/{product_type}/{id}/", tag = "admin-catalog", summary = "A product, active or not", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/{product_type}/{id}/", tag = "admin-catalog", summary = "A product, active or not", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn product_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -221,7 +221,7 @@ async fn product_detail(
 }
 
 /// `PUT …/update/`: a full update; `changes` lists whichever of name, price and is_active changed.
-#[utoipa::path(put, path = "/admin/products/{product_type}/{id}/update/", tag = "admin-catalog", summary = "Update a product (full)", request_body = crate::catalog::model::ProductIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(put, path = "/api/admin/products/{product_type}/{id}/update/", tag = "admin-catalog", summary = "Update a product (full)", request_body = crate::catalog::model::ProductIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn update_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -272,7 +272,7 @@ async fn update_product(
 }
 
 /// `DELETE …/delete/` → 204. Its images' files are removed after the rows.
-#[utoipa::path(delete, path = "/admin/products/{product_type}/{id}/delete/", tag = "admin-catalog", summary = "Delete a product", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 204), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(delete, path = "/api/admin/products/{product_type}/{id}/delete/", tag = "admin-catalog", summary = "Delete a product", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 204), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn delete_product(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -302,7 +302,7 @@ async fn delete_product(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(patch, path = "/admin/products/{product_type}/{id}/toggle-status/", tag = "admin-catalog", summary = "Flip is_active", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/{product_type}/{id}/toggle-status/", tag = "admin-catalog", summary = "Flip is_active", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn toggle_status(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -319,7 +319,7 @@ async fn toggle_status(
     Ok(Json(full_product(&state, kind, id, &base).await?))
 }
 
-#[utoipa::path(get, path = "/admin/products/{product_type}/{id}/audit-logs/", tag = "admin-catalog", summary = "A product's audit log", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = Vec<AuditOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/{product_type}/{id}/audit-logs/", tag = "admin-catalog", summary = "A product's audit log", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = Vec<AuditOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn audit_logs(
     State(state): State<AppState>,
     _admin: AdminUser,

@@ -94,7 +94,7 @@ async fn list_uncached(
     Ok(Page::new(results, count, page, PAGE_SIZE, &path))
 }
 
-#[utoipa::path(get, path = "/packages/", tag = "catalog", summary = "Active packages, 20 per page", params(("page" = Option<String>, Query, description = "a page number or `last`")), responses((status = 200, body = Page<ProductOut>), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/packages/", tag = "catalog", summary = "Active packages, 20 per page", params(("page" = Option<String>, Query, description = "a page number or `last`")), responses((status = 200, body = Page<ProductOut>), (status = 404, description = "Not found")))]
 async fn list_packages(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -103,7 +103,7 @@ async fn list_packages(
     list(&state, ProductType::Package, &base, q.page.as_deref()).await
 }
 
-#[utoipa::path(get, path = "/campaigns/", tag = "catalog", summary = "Active campaigns, 20 per page", params(("page" = Option<String>, Query, description = "a page number or `last`")), responses((status = 200, body = Page<ProductOut>), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/campaigns/", tag = "catalog", summary = "Active campaigns, 20 per page", params(("page" = Option<String>, Query, description = "a page number or `last`")), responses((status = 200, body = Page<ProductOut>), (status = 404, description = "Not found")))]
 async fn list_campaigns(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -121,7 +121,7 @@ async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<R
     Ok(json_response(body))
 }
 
-#[utoipa::path(get, path = "/packages/popular/", tag = "catalog", summary = "Popular packages (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
+#[utoipa::path(get, path = "/api/packages/popular/", tag = "catalog", summary = "Popular packages (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
 async fn popular_packages(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -129,7 +129,7 @@ async fn popular_packages(
     popular(&state, ProductType::Package, &base).await
 }
 
-#[utoipa::path(get, path = "/campaigns/popular/", tag = "catalog", summary = "Popular campaigns (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
+#[utoipa::path(get, path = "/api/campaigns/popular/", tag = "catalog", summary = "Popular campaigns (at most 3)", responses((status = 200, body = Vec<ProductOut>)))]
 async fn popular_campaigns(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -160,7 +160,7 @@ async fn detail(state: &AppState, kind: ProductType, id: i64, base: &str) -> App
     Ok(json_response(body))
 }
 
-#[utoipa::path(get, path = "/packages/{id}/", tag = "catalog", summary = "An active package", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/packages/{id}/", tag = "catalog", summary = "An active package", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
 async fn package_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -169,7 +169,7 @@ async fn package_detail(
     detail(&state, ProductType::Package, id, &base).await
 }
 
-#[utoipa::path(get, path = "/campaigns/{id}/", tag = "catalog", summary = "An active campaign", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/campaigns/{id}/", tag = "catalog", summary = "An active campaign", params(("id" = i64, Path)), responses((status = 200, body = ProductOut), (status = 404, description = "Not found")))]
 async fn campaign_detail(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,
@@ -178,7 +178,7 @@ async fn campaign_detail(
     detail(&state, ProductType::Campaign, id, &base).await
 }
 
-#[utoipa::path(get, path = "/products/{product_type}/{product_id}/images/", tag = "catalog", summary = "A product's images", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("product_id" = i64, Path)), responses((status = 200, body = Vec<ImageOut>), (status = 400, description = "Invalid input"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/products/{product_type}/{product_id}/images/", tag = "catalog", summary = "A product's images", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("product_id" = i64, Path)), responses((status = 200, body = Vec<ImageOut>), (status = 400, description = "Invalid input"), (status = 404, description = "Not found")))]
 async fn product_images(
     State(state): State<AppState>,
     BaseUrl(base): BaseUrl,

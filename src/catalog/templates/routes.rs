@@ -113,7 +113,7 @@ fn validate(body: &Value, required: bool) -> AppResult<TemplateChanges> {
 }
 
 /// `GET …/{type}/{id}/checklist-template/` → a bare array by order.
-#[utoipa::path(get, path = "/admin/products/{product_type}/{id}/checklist-template/", tag = "admin-catalog", summary = "A product's checklist template", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = Vec<TemplateOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/{product_type}/{id}/checklist-template/", tag = "admin-catalog", summary = "A product's checklist template", params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 200, body = Vec<TemplateOut>), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn list_templates(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -128,7 +128,7 @@ async fn list_templates(
 }
 
 /// `POST …/{type}/{id}/checklist-template/` → 201. Without `order` the item goes last (max + 1).
-#[utoipa::path(post, path = "/admin/products/{product_type}/{id}/checklist-template/", tag = "admin-catalog", summary = "Add a checklist item", request_body = crate::catalog::model::TemplateIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = TemplateOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(post, path = "/api/admin/products/{product_type}/{id}/checklist-template/", tag = "admin-catalog", summary = "Add a checklist item", request_body = crate::catalog::model::TemplateIn, params(("product_type" = ProductType, Path, description = "`package` or `campaign`"), ("id" = i64, Path)), responses((status = 201, body = TemplateOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn create_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -161,7 +161,7 @@ async fn create_template(
     Ok((StatusCode::CREATED, Json(TemplateOut::new(&row, &state))).into_response())
 }
 
-#[utoipa::path(get, path = "/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "A checklist item", params(("pk" = i64, Path)), responses((status = 200, body = TemplateOut), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(get, path = "/api/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "A checklist item", params(("pk" = i64, Path)), responses((status = 200, body = TemplateOut), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn template_detail(
     State(state): State<AppState>,
     _admin: AdminUser,
@@ -185,7 +185,7 @@ async fn update(state: &AppState, pk: i64, body: &Value, full: bool) -> AppResul
     Ok(TemplateOut::new(&row, state))
 }
 
-#[utoipa::path(put, path = "/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "Replace a checklist item", request_body = crate::catalog::model::TemplateIn, params(("pk" = i64, Path)), responses((status = 200, body = TemplateOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(put, path = "/api/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "Replace a checklist item", request_body = crate::catalog::model::TemplateIn, params(("pk" = i64, Path)), responses((status = 200, body = TemplateOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn replace_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -201,7 +201,7 @@ async fn replace_template(
     Ok(Json(item))
 }
 
-#[utoipa::path(patch, path = "/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "Edit a checklist item (partial)", request_body = crate::catalog::model::TemplateIn, params(("pk" = i64, Path)), responses((status = 200, body = TemplateOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "Edit a checklist item (partial)", request_body = crate::catalog::model::TemplateIn, params(("pk" = i64, Path)), responses((status = 200, body = TemplateOut), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn patch_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -218,7 +218,7 @@ async fn patch_template(
 }
 
 /// DELETE → 204. An item that order checklists use is kept (409; the original crashed with a 500).
-#[utoipa::path(delete, path = "/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "Delete a checklist item", params(("pk" = i64, Path)), responses((status = 204), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 409, description = "In use")))]
+#[utoipa::path(delete, path = "/api/admin/products/checklist-template/{pk}/", tag = "admin-catalog", summary = "Delete a checklist item", params(("pk" = i64, Path)), responses((status = 204), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found"), (status = 409, description = "In use")))]
 async fn delete_template(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
@@ -245,7 +245,7 @@ const ITEMS_REQUIRED: &str =
     "Items array is required with format: [{\"id\": 1, \"order\": 0}, ...]";
 
 /// `PATCH /admin/products/checklist-template/reorder/` → `{"message":…,"items":[… by order]}`.
-#[utoipa::path(patch, path = "/admin/products/checklist-template/reorder/", tag = "admin-catalog", summary = "Reorder checklist items", request_body = crate::catalog::model::ReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
+#[utoipa::path(patch, path = "/api/admin/products/checklist-template/reorder/", tag = "admin-catalog", summary = "Reorder checklist items", request_body = crate::catalog::model::ReorderIn, responses((status = 200, body = serde_json::Value), (status = 400, description = "Invalid input"), (status = 401, description = "Authentication required"), (status = 403, description = "Admin role required"), (status = 404, description = "Not found")))]
 async fn reorder_templates(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
