@@ -24,7 +24,35 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::middleware::route::RouteName;
+use axum::{extract::MatchedPath, http::Response};
+
+/// The route template a response answered for (the metrics' `route` label, the access log's
+/// `route`): the router's match, or a fixed name for what is
+/// answered before routing (the embedded static files).
+#[derive(Debug, Clone)]
+pub enum RouteName {
+    Matched(MatchedPath),
+    Fixed(&'static str),
+}
+
+impl RouteName {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Matched(path) => path.as_str(),
+            Self::Fixed(name) => name,
+        }
+    }
+
+    /// The response's route (its `MatchedPath`, else a [`RouteName::Fixed`] in its extensions).
+    pub fn of<B>(response: &Response<B>) -> Option<Self> {
+        let extensions = response.extensions();
+        extensions
+            .get::<MatchedPath>()
+            .cloned()
+            .map(Self::Matched)
+            .or_else(|| extensions.get::<Self>().cloned())
+    }
+}
 
 /// Latency buckets in seconds: 1 ms to 10 s.
 const BUCKETS: [f64; 13] = [

@@ -23,13 +23,9 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    analytics, auth, cart, catalog,
-    error::AppError,
-    fulfilment, health, invoices, middleware,
-    middleware::{route::RouteName, security_headers::is_api_path},
-    notifications, openapi, orders, payments, resources,
-    state::AppState,
-    static_files,
+    analytics, auth, cart, catalog, error::AppError, fulfilment, health, invoices,
+    metrics::RouteName, middleware, middleware::security_headers::is_api_path, notifications,
+    openapi, orders, payments, resources, state::AppState, static_files,
 };
 
 /// Every documented route: the platform's, then each feature's `router()`.

@@ -25,9 +25,9 @@ use tracing::{Instrument, Level, Span};
 use crate::{
     config::LogFormat,
     logfmt::{self, RequestContext},
+    metrics::RouteName,
     middleware::{
         REQUEST_ID, error_pages, hosts, redact_query, request_id,
-        route::RouteName,
         security_headers::{self, SecurityHeaders, is_api_path},
     },
     pages::safe_id,

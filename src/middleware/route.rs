@@ -16,33 +16,6 @@ use axum::{
 use tower::{Layer, Service};
 use tracing::Span;
 
-/// The route template a response answered for: the router's match, or a fixed name for what is
-/// answered before routing (the embedded static files).
-#[derive(Debug, Clone)]
-pub enum RouteName {
-    Matched(MatchedPath),
-    Fixed(&'static str),
-}
-
-impl RouteName {
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Matched(path) => path.as_str(),
-            Self::Fixed(name) => name,
-        }
-    }
-
-    /// The response's route (its `MatchedPath`, else a [`RouteName::Fixed`] in its extensions).
-    pub fn of<B>(response: &Response<B>) -> Option<Self> {
-        let extensions = response.extensions();
-        extensions
-            .get::<MatchedPath>()
-            .cloned()
-            .map(Self::Matched)
-            .or_else(|| extensions.get::<Self>().cloned())
-    }
-}
-
 /// Wraps each route of the routed router in [`RecordRoute`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RecordRouteLayer;
