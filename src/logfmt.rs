@@ -190,47 +190,51 @@ pub fn record_route(route: &MatchedPath) {
 
 /// The access log's line, written without `tracing`'s event machinery: the line `JsonLine` would
 /// write for `tracing::info!(status, latency_ms, route, "response")` in the request's context.
-pub fn access_line(
-    request: &RequestContext,
-    level: &str,
-    status: u16,
-    latency_ms: f64,
-    route: &str,
-    target: &str,
-) -> String {
-    let mut line = String::with_capacity(384);
-    let _ = write_access_line(&mut line, request, level, status, latency_ms, route, target);
-    line
+pub struct AccessLine<'a> {
+    pub level: &'a str,
+    pub status: u16,
+    pub latency_ms: f64,
+    pub route: &'a str,
+    /// The event's target (the platform's module path).
+    pub target: &'a str,
 }
 
-fn write_access_line(
-    w: &mut String,
-    request: &RequestContext,
-    level: &str,
-    status: u16,
-    latency_ms: f64,
-    route: &str,
-    target: &str,
-) -> fmt::Result {
-    w.push_str("{\"timestamp\":\"");
-    write_timestamp(w, time::OffsetDateTime::now_utc());
-    w.push_str("\",\"level\":\"");
-    w.push_str(level);
-    w.push_str("\",\"message\":\"response\",\"status\":");
-    write!(w, "{status}")?;
-    w.push_str(",\"latency_ms\":");
-    if latency_ms.is_finite() {
-        write!(w, "{latency_ms}")?;
-    } else {
-        w.push_str("null");
+impl AccessLine<'_> {
+    /// The line, newline included.
+    pub fn render(&self, request: &RequestContext) -> String {
+        let mut line = String::with_capacity(384);
+        let _ = self.write(&mut line, request);
+        line
     }
-    w.push_str(",\"route\":");
-    write_str(w, route)?;
-    w.push_str(",\"target\":");
-    write_str(w, target)?;
-    request.write_span(w)?;
-    w.push_str("}\n");
-    Ok(())
+
+    fn write(&self, w: &mut String, request: &RequestContext) -> fmt::Result {
+        let Self {
+            level,
+            status,
+            latency_ms,
+            route,
+            target,
+        } = *self;
+        w.push_str("{\"timestamp\":\"");
+        write_timestamp(w, time::OffsetDateTime::now_utc());
+        w.push_str("\",\"level\":\"");
+        w.push_str(level);
+        w.push_str("\",\"message\":\"response\",\"status\":");
+        write!(w, "{status}")?;
+        w.push_str(",\"latency_ms\":");
+        if latency_ms.is_finite() {
+            write!(w, "{latency_ms}")?;
+        } else {
+            w.push_str("null");
+        }
+        w.push_str(",\"route\":");
+        write_str(w, route)?;
+        w.push_str(",\"target\":");
+        write_str(w, target)?;
+        request.write_span(w)?;
+        w.push_str("}\n");
+        Ok(())
+    }
 }
 
 /// `2026-12-06T04:41:27.986950Z`, as `tracing_subscriber`'s `SystemTime`.
@@ -380,16 +384,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn lines_are_json_with_the_event_and_span_fields() {
-        let buffer = Buffer::default();
+    /// The production JSON format, writing into `buffer`.
+    fn json_subscriber(buffer: &Buffer) -> impl tracing::Subscriber + Send + Sync + 'static {
         let writer = buffer.clone();
-        let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::registry().with(
             tracing_subscriber::fmt::layer()
                 .event_format(JsonLine)
                 .fmt_fields(JsonSpanFields)
                 .with_writer(move || writer.clone()),
-        );
+        )
+    }
+
+    #[test]
+    fn lines_are_json_with_the_event_and_span_fields() {
+        let buffer = Buffer::default();
+        let subscriber = json_subscriber(&buffer);
         tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!(
                 "request",
@@ -450,13 +459,7 @@ mod tests {
         use tracing::Instrument;
 
         let buffer = Buffer::default();
-        let writer = buffer.clone();
-        let subscriber = tracing_subscriber::registry().with(
-            tracing_subscriber::fmt::layer()
-                .event_format(JsonLine)
-                .fmt_fields(JsonSpanFields)
-                .with_writer(move || writer.clone()),
-        );
+        let subscriber = json_subscriber(&buffer);
         let _default = tracing::subscriber::set_default(subscriber);
         let uri: Uri = "/api/x%22/?token=[redacted]&a=1".parse().expect("uri");
         let id = HeaderValue::from_static("abc-123<script>");
@@ -493,7 +496,14 @@ mod tests {
             tower::ServiceExt::oneshot(router, request)
                 .await
                 .expect("infallible");
-            super::access_line(&context, "INFO", 404, 0.25, "/api/{id}/", module_path!())
+            super::AccessLine {
+                level: "INFO",
+                status: 404,
+                latency_ms: 0.25,
+                route: "/api/{id}/",
+                target: module_path!(),
+            }
+            .render(&context)
         })
         .await;
         let text = String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8");

@@ -248,8 +248,14 @@ fn access_log(facts: &Facts, response: &Response<Body>, route: Option<&RouteName
             tracing::enabled!(Level::INFO).then_some("INFO")
         };
         if let (Some(level), Some(writer)) = (level, crate::log_writer::global()) {
-            let line =
-                logfmt::access_line(context, level, status, latency_ms, route, module_path!());
+            let line = logfmt::AccessLine {
+                level,
+                status,
+                latency_ms,
+                route,
+                target: module_path!(),
+            }
+            .render(context);
             writer.write_bytes(line.as_bytes());
         }
         return;
