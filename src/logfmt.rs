@@ -142,16 +142,12 @@ impl RequestContext {
         write_str(w, self.uri.path())?;
         w.write_str(",\"query\":")?;
         write_str(w, &self.query)?;
-        // As `pages::safe_id`: what a client sent as its id cannot inject anything.
+        // What a client sent as its id cannot inject anything (as the span's `pages::safe_id`; an
+        // id that is not visible ASCII is `-`, as the span had it).
         w.write_str(",\"request_id\":\"")?;
-        for byte in self
-            .request_id
-            .as_bytes()
-            .iter()
-            .filter(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
-            .take(64)
-        {
-            w.write_char(char::from(*byte))?;
+        let id = self.request_id.to_str().unwrap_or("-");
+        for c in safe_id_chars(id) {
+            w.write_char(c)?;
         }
         w.write_char('"')?;
         if let Some(route) = self.route.get() {
@@ -160,6 +156,14 @@ impl RequestContext {
         }
         w.write_str(",\"name\":\"request\"}")
     }
+}
+
+/// The characters of a request id kept before echoing it (a client may send its own id): ASCII
+/// letters, digits, `-` and `_`, at most 64 (`pages::safe_id` collects them).
+pub fn safe_id_chars(id: &str) -> impl Iterator<Item = char> + '_ {
+    id.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(64)
 }
 
 /// The current request's context, inside [`scoped`] or [`in_scope`].

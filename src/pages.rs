@@ -48,10 +48,7 @@ fn html(status: StatusCode, body: String) -> Response {
 
 /// Request ids may come from the client; keep only harmless characters before echoing one.
 pub fn safe_id(id: &str) -> String {
-    id.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .take(64)
-        .collect()
+    crate::logfmt::safe_id_chars(id).collect()
 }
 
 #[cfg(test)]

@@ -210,12 +210,15 @@ fn ask(router: &Router, route: &str, accept: Option<&str>, etag: Option<&str>) -
 
 /// RFC 7232 §2.3.2's weak comparison over an `If-None-Match` list (as memory-serve).
 fn if_none_match_matches(value: &str, quoted_etag: &str) -> bool {
-    let strip = |tag: &str| tag.strip_prefix("W/").unwrap_or(tag).to_string();
-    let target = strip(quoted_etag);
+    let target = strip_weak(quoted_etag);
     value.split(',').any(|candidate| {
         let candidate = candidate.trim();
-        candidate == "*" || strip(candidate) == target
+        candidate == "*" || strip_weak(candidate) == target
     })
+}
+
+fn strip_weak(tag: &str) -> &str {
+    tag.strip_prefix("W/").unwrap_or(tag)
 }
 
 /// The `q` the client gives `encoding` (`None` when absent or refused), an explicit entry

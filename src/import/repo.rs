@@ -217,15 +217,7 @@ pub async fn insert(tx: &mut Tx, spec: &Spec, values: &[Val]) -> Result<(), sqlx
         column_list(spec),
         placeholders.join(", ")
     );
-    tx_run!(tx, |conn| bind_row!(
-        sqlx::query(AssertSqlSafe(sql)),
-        spec,
-        values
-    )
-    .execute(&mut *conn)
-    .await
-    .map(|_| ()))?;
-    Ok(())
+    execute_row(tx, spec, sql, values).await
 }
 
 /// Rewrites the imported columns of the row with this id (columns ours alone has are left alone).
@@ -242,6 +234,16 @@ pub async fn update(tx: &mut Tx, spec: &Spec, values: &[Val]) -> Result<(), sqlx
         spec.table,
         sets.join(", ")
     );
+    execute_row(tx, spec, sql, values).await
+}
+
+/// Runs `sql` with the row's values bound as `$1…$n` in the spec's column order.
+async fn execute_row(
+    tx: &mut Tx,
+    spec: &Spec,
+    sql: String,
+    values: &[Val],
+) -> Result<(), sqlx::Error> {
     tx_run!(tx, |conn| bind_row!(
         sqlx::query(AssertSqlSafe(sql)),
         spec,
