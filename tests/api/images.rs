@@ -1206,9 +1206,10 @@ async fn query_tokens_never_reach_the_logs() {
     );
 }
 
-/// The public detail comes from one statement (the product row with its items and images
-/// aggregated into JSON by the database); the list renders from three batched selects. Both must give the same shape: items in order, images
-/// primary first then by order then newest, on both databases, for both product types.
+/// The public detail comes from one statement (the product row with the JSON copies of its items
+/// and images); the list renders from three batched selects. Both must give the same shape: items
+/// in order, images primary first then by order then newest, on both databases, for both product
+/// types.
 #[tokio::test]
 async fn one_statement_detail_equals_the_list_entry() {
     for backend in backends() {
@@ -1271,5 +1272,124 @@ async fn one_statement_detail_equals_the_list_entry() {
         assert_eq!(detail, listed, "{backend:?}");
         assert_eq!(detail["images"].as_array().map(Vec::len), Some(1));
         assert_eq!(detail["unit"], "per day");
+    }
+}
+
+/// The detail reads the copies of a product's items and images that the database keeps on the
+/// product row (migration 0010); the list renders from the item and image tables themselves. After
+/// every kind of write (items replaced or emptied, an image edited, reordered, deleted) both agree.
+#[tokio::test]
+async fn detail_follows_every_item_and_image_write() {
+    for backend in backends() {
+        let (app, _media) = app_with_media(backend).await;
+        let admin = catalog::admin(&app).await;
+        let r = catalog::create_package(
+            &app,
+            &admin,
+            json!({"name": "Copies", "price": "10.00", "description": "d",
+                   "items": [{"name": "Posters", "quantity": 100}, {"name": "Banners", "quantity": 3}]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{backend:?}: {}", r.text());
+        let package = r.json()["id"].as_i64().expect("id");
+        let ids: Vec<Value> = [
+            upload_png(&app, &admin, package).await,
+            upload_png(&app, &admin, package).await,
+            upload_png(&app, &admin, package).await,
+        ]
+        .iter()
+        .map(|image| image["id"].clone())
+        .collect();
+        let detail = || async {
+            let listed = app.get("/api/packages/").await.json()["results"][0].clone();
+            let detail = app.get(&format!("/api/packages/{package}/")).await.json();
+            assert_eq!(detail, listed, "{backend:?}");
+            detail
+        };
+        let update = format!("/api/admin/products/package/{package}/update/");
+
+        let d = detail().await;
+        assert_eq!(d["items"][1]["name"], "Banners");
+        assert_eq!(d["images"][0]["id"], ids[0], "the first upload is primary");
+
+        let body = json!({"name": "Copies", "price": "10.00", "description": "d",
+                          "items": [{"name": "Flags", "quantity": 7}]});
+        let r = admin_json(&app, &admin, "PUT", &update, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let d = detail().await;
+        assert_eq!(d["items"].as_array().map(Vec::len), Some(1));
+        assert_eq!(d["items"][0]["name"], "Flags");
+        assert_eq!(d["items"][0]["quantity"], 7);
+
+        let path = format!("/api/admin/products/images/{}/", ids[2]);
+        let r = admin_json(&app, &admin, "PATCH", &path, json!({"alt_text": "Rally"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(detail().await["images"][2]["alt_text"], "Rally");
+
+        let url = "/api/admin/products/images/reorder/";
+        let order = json!({"image_ids": [ids[2], ids[1], ids[0]]});
+        let r = admin_json(&app, &admin, "PATCH", url, order).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        let d = detail().await;
+        let seen: Vec<&Value> = d["images"]
+            .as_array()
+            .expect("images")
+            .iter()
+            .map(|i| &i["id"])
+            .collect();
+        assert_eq!(
+            seen,
+            vec![&ids[0], &ids[2], &ids[1]],
+            "primary, then by order"
+        );
+
+        let path = format!("/api/admin/products/images/{}/", ids[0]);
+        let r = app
+            .request(authed(
+                Request::delete(path).body(Body::empty()).expect("request"),
+                &admin.token,
+            ))
+            .await;
+        assert!(r.status.is_success(), "{}", r.text());
+        let d = detail().await;
+        assert_eq!(d["images"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            d["images"][0]["id"], ids[2],
+            "the lowest order became primary"
+        );
+        assert_eq!(d["images"][0]["is_primary"], true);
+
+        let body = json!({"name": "Copies", "price": "10.00", "description": "d", "items": []});
+        let r = admin_json(&app, &admin, "PUT", &update, body).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(detail().await["items"], json!([]));
+    }
+}
+
+/// Every image change also rewrites its product's row (the copy of its images), so two reorders
+/// of the same product's images in opposite orders must not deadlock: both succeed, every time.
+#[tokio::test]
+async fn concurrent_reorders_of_one_product_both_succeed() {
+    for backend in backends() {
+        let (app, _media) = app_with_media(backend).await;
+        let admin = catalog::admin(&app).await;
+        let package = new_package(&app, &admin, "Contended").await;
+        let mut ids = Vec::new();
+        for _ in 0..4 {
+            ids.push(upload_png(&app, &admin, package).await["id"].clone());
+        }
+        let reversed: Vec<Value> = ids.iter().rev().cloned().collect();
+        let url = "/api/admin/products/images/reorder/";
+        for _ in 0..10 {
+            let (a, b) = tokio::join!(
+                admin_json(&app, &admin, "PATCH", url, json!({"image_ids": ids})),
+                admin_json(&app, &admin, "PATCH", url, json!({"image_ids": reversed})),
+            );
+            assert_eq!(a.status, StatusCode::OK, "{backend:?}: {}", a.text());
+            assert_eq!(b.status, StatusCode::OK, "{backend:?}: {}", b.text());
+        }
+        let listed = app.get("/api/packages/").await.json()["results"][0].clone();
+        let detail = app.get(&format!("/api/packages/{package}/")).await.json();
+        assert_eq!(detail, listed, "{backend:?}");
     }
 }

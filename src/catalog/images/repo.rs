@@ -30,6 +30,28 @@ macro_rules! select_image {
 }
 
 /// Locks the product row for the rest of the transaction; `None` when there is no such product.
+/// Locks (PostgreSQL) the products of a type that own any of the images `$1`, in id order.
+macro_rules! lock_products_of_images {
+    ($table:literal, $type:literal) => {
+        Dialect {
+            postgres: concat!(
+                "SELECT id FROM ",
+                $table,
+                " WHERE id IN (SELECT product_id FROM product_images WHERE product_type = '",
+                $type,
+                "' AND id = ANY($1)) ORDER BY id FOR NO KEY UPDATE"
+            ),
+            sqlite: concat!(
+                "SELECT id FROM ",
+                $table,
+                " WHERE id IN (SELECT product_id FROM product_images WHERE product_type = '",
+                $type,
+                "' AND id IN (SELECT value FROM json_each($1)))"
+            ),
+        }
+    };
+}
+
 fn lock_product_sql(tx: &Tx, kind: ProductType) -> &'static str {
     tx.sql(match kind {
         ProductType::Package => sql_for_update!(no_key: "SELECT id FROM packages WHERE id = $1"),
@@ -256,7 +278,23 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<Option<ImageRow>, sqlx::Erro
 }
 
 /// Sets `order` of each `(id, order)` in one transaction. The caller has checked that the ids exist.
+///
+/// Locks the images' products first, packages then campaigns, each by id, as the one-image writes
+/// above lock theirs: every image change also rewrites its product's copy of the images (migration
+/// 0010), so two reorders taking product rows image by image could deadlock.
 pub async fn reorder(tx: &mut Tx, entries: &[(i64, i32)]) -> Result<u64, sqlx::Error> {
+    const LOCK: [Dialect; 2] = [
+        lock_products_of_images!("packages", "package"),
+        lock_products_of_images!("campaigns", "campaign"),
+    ];
+    let ids: Vec<i64> = entries.iter().map(|(id, _)| *id).collect();
+    for lock in LOCK {
+        let sql = tx.sql(lock);
+        tx_run!(tx, |conn| sqlx::query_scalar::<_, i64>(sql)
+            .bind(IdList(&ids))
+            .fetch_all(&mut *conn)
+            .await)?;
+    }
     set_sort_orders(
         tx,
         "UPDATE product_images SET sort_order = $2 WHERE id = $1",

@@ -1,83 +1,36 @@
-//! The one-statement product detail: the product row with its items and images aggregated into
-//! JSON arrays by the database (`json_agg` on PostgreSQL, `json_group_array` on SQLite), so a detail
-//! is one round trip and one row however many images it has. SQL only; shaped by `service`.
+//! The one-statement product detail: the product row with the JSON copies of its items and images
+//! that the database keeps beside it (migration 0010's triggers, in the same transaction as every
+//! change to the items or images), so a detail is one round trip and one row read however many
+//! images it has. SQL only; shaped by `service`.
 
 use crate::{
     catalog::model::{ImageRow, ItemRow, ProductRow, ProductType},
     db::{Db, Dialect, IdList},
-    db_read,
+    db_read, sql_in_ids,
 };
 
-/// The product columns of [`get_detail`] (as `repo`'s product select), then its items and images
-/// aggregated into two JSON arrays by the database: one row, one round trip.
+/// The product columns of [`get_detail`] (as `repo`'s product select), then the copies of its items
+/// and images as JSON arrays that the triggers of migration 0010 keep on the product row: one row
+/// from one table (and the creator's name), one round trip.
 macro_rules! detail_select {
-    (package, $items:expr, $images:expr) => {
-        detail_select!(package, $items, $images, "WHERE p.id = $1")
-    };
-    (campaign, $images:expr) => {
-        detail_select!(campaign, $images, "WHERE p.id = $1")
-    };
-    (package, $items:expr, $images:expr, $where:expr) => {
+    (package, $where:expr) => {
         concat!(
             "SELECT p.id, p.name, p.price_paise, NULL AS unit, p.description, p.features, \
              p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
              u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
-             p.updated_at, ",
-            $items,
-            " AS items_json, ",
-            $images,
-            " AS images_json FROM packages p LEFT JOIN users u ON u.id = p.created_by ",
+             p.updated_at, p.items_json, p.images_json \
+             FROM packages p LEFT JOIN users u ON u.id = p.created_by ",
             $where
         )
     };
-    (campaign, $images:expr, $where:expr) => {
+    (campaign, $where:expr) => {
         concat!(
             "SELECT p.id, p.name, p.price_paise, p.unit, p.description, p.features, \
              p.deliverables, p.is_active, p.is_popular, p.popular_order, p.created_by, \
              u.first_name AS creator_first_name, u.last_name AS creator_last_name, p.created_at, \
-             p.updated_at, '[]' AS items_json, ",
-            $images,
-            " AS images_json FROM campaigns p LEFT JOIN users u ON u.id = p.created_by ",
+             p.updated_at, '[]' AS items_json, p.images_json \
+             FROM campaigns p LEFT JOIN users u ON u.id = p.created_by ",
             $where
-        )
-    };
-}
-
-/// A package's items as a JSON array, by id (PostgreSQL, SQLite).
-macro_rules! items_json {
-    (postgres) => {
-        "COALESCE((SELECT json_agg(json_build_object('id', i.id, 'name', i.name, 'quantity', \
-         i.quantity) ORDER BY i.id)::text FROM package_items i WHERE i.package_id = p.id), '[]')"
-    };
-    (sqlite) => {
-        "(SELECT json_group_array(json_object('id', i.id, 'name', i.name, 'quantity', i.quantity) \
-         ORDER BY i.id) FROM package_items i WHERE i.package_id = p.id)"
-    };
-}
-
-/// A product's images as a JSON array, primary first, then by order, then newest (as `repo::images_for`).
-macro_rules! images_json {
-    (postgres, $type:literal) => {
-        concat!(
-            "COALESCE((SELECT json_agg(json_build_object('id', g.id, 'file_name', g.file_name, \
-             'thumbnail_name', g.thumbnail_name, 'content_type', g.content_type, 'size_bytes', \
-             g.size_bytes, 'is_primary', g.is_primary, 'sort_order', g.sort_order, 'alt_text', \
-             g.alt_text, 'uploaded_at', g.uploaded_at) ORDER BY g.is_primary DESC, g.sort_order ASC, \
-             g.uploaded_at DESC, g.id DESC)::text FROM product_images g WHERE g.product_type = '",
-            $type,
-            "' AND g.product_id = p.id), '[]')"
-        )
-    };
-    (sqlite, $type:literal) => {
-        concat!(
-            "(SELECT json_group_array(json_object('id', g.id, 'file_name', g.file_name, \
-             'thumbnail_name', g.thumbnail_name, 'content_type', g.content_type, 'size_bytes', \
-             g.size_bytes, 'is_primary', json(CASE WHEN g.is_primary THEN 'true' ELSE 'false' END), \
-             'sort_order', g.sort_order, 'alt_text', g.alt_text, 'uploaded_at', g.uploaded_at) \
-             ORDER BY g.is_primary DESC, g.sort_order ASC, g.uploaded_at DESC, g.id DESC) \
-             FROM product_images g WHERE g.product_type = '",
-            $type,
-            "' AND g.product_id = p.id)"
         )
     };
 }
@@ -126,26 +79,10 @@ pub async fn get_detail(
     kind: ProductType,
     id: i64,
 ) -> Result<Option<Detail>, sqlx::Error> {
-    const PACKAGE: Dialect = Dialect {
-        postgres: detail_select!(
-            package,
-            items_json!(postgres),
-            images_json!(postgres, "package")
-        ),
-        sqlite: detail_select!(
-            package,
-            items_json!(sqlite),
-            images_json!(sqlite, "package")
-        ),
+    let sql = match kind {
+        ProductType::Package => detail_select!(package, "WHERE p.id = $1"),
+        ProductType::Campaign => detail_select!(campaign, "WHERE p.id = $1"),
     };
-    const CAMPAIGN: Dialect = Dialect {
-        postgres: detail_select!(campaign, images_json!(postgres, "campaign")),
-        sqlite: detail_select!(campaign, images_json!(sqlite, "campaign")),
-    };
-    let sql = db.sql(match kind {
-        ProductType::Package => PACKAGE,
-        ProductType::Campaign => CAMPAIGN,
-    });
     let found = db_read!(db, |pool| sqlx::query_as::<_, DetailRow>(sql)
         .bind(id)
         .fetch_optional(pool)
@@ -163,32 +100,8 @@ pub async fn get_details(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    const PACKAGES: Dialect = Dialect {
-        postgres: detail_select!(
-            package,
-            items_json!(postgres),
-            images_json!(postgres, "package"),
-            "WHERE p.id = ANY($1)"
-        ),
-        sqlite: detail_select!(
-            package,
-            items_json!(sqlite),
-            images_json!(sqlite, "package"),
-            "WHERE p.id IN (SELECT value FROM json_each($1))"
-        ),
-    };
-    const CAMPAIGNS: Dialect = Dialect {
-        postgres: detail_select!(
-            campaign,
-            images_json!(postgres, "campaign"),
-            "WHERE p.id = ANY($1)"
-        ),
-        sqlite: detail_select!(
-            campaign,
-            images_json!(sqlite, "campaign"),
-            "WHERE p.id IN (SELECT value FROM json_each($1))"
-        ),
-    };
+    const PACKAGES: Dialect = sql_in_ids!(detail_select!(package, "WHERE p.id"), "$1");
+    const CAMPAIGNS: Dialect = sql_in_ids!(detail_select!(campaign, "WHERE p.id"), "$1");
     let sql = db.sql(match kind {
         ProductType::Package => PACKAGES,
         ProductType::Campaign => CAMPAIGNS,
