@@ -2,7 +2,7 @@
 //!
 //! Sentry (when configured) → [`platform::Platform`] (request id, request span, HTTPS redirect,
 //! allowed hosts, CORS, error-body shaping, the D22 header set, the access log) → catch-panic →
-//! timeout → compression → body limit → the router.
+//! timeout → compression ([`compression`]: its response boxed at once) → body limit → the router.
 //!
 //! The platform service sits *outside* catch-panic and the timeout so that panics, time-outs,
 //! preflights and redirects get the same header set and body shapes as handler responses (D22, D10).
@@ -14,6 +14,7 @@
 //! (so every log line of the request carries `route`), hands it to the access log, and names the
 //! Sentry transaction after it.
 
+pub mod compression;
 pub mod error_pages;
 pub mod hosts;
 pub mod platform;
@@ -30,8 +31,7 @@ use axum::{
 };
 use tower::ServiceBuilder;
 use tower_http::{
-    catch_panic::CatchPanicLayer, compression::CompressionLayer, limit::RequestBodyLimitLayer,
-    timeout::TimeoutLayer,
+    catch_panic::CatchPanicLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
 
 use crate::{error::InternalErrorMarker, state::AppState};
@@ -70,7 +70,7 @@ where
             StatusCode::REQUEST_TIMEOUT,
             config.request_timeout,
         ))
-        .layer(CompressionLayer::new())
+        .layer(compression::CompressLayer)
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
         .service(router);
     Router::new().fallback_service(stack)
