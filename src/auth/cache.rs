@@ -81,7 +81,11 @@ impl From<CachedUser> for User {
 
 /// The user `id` for authentication (the password hash left empty), cached for
 /// `CACHE_USER_TTL_SECONDS`. An unknown id is not cached (the account may be created later).
-pub async fn user_by_id<E, Fut>(state: &AppState, id: i64, load: Fut) -> Result<Option<User>, E>
+pub async fn user_by_id<E, Fut>(
+    state: &AppState,
+    id: i64,
+    load: impl FnOnce() -> Fut,
+) -> Result<Option<User>, E>
 where
     Fut: Future<Output = Result<Option<User>, E>>,
 {
@@ -92,8 +96,10 @@ where
     let options = CacheOptions::new(state.config.cache_user_ttl).redis_only();
     let found = state
         .cache
-        .get_or_compute_with(&user_key(id), options, async {
-            match load.await {
+        // The load (a query: a large future) is started, and boxed, only when it runs: held
+        // inline it made every authenticated handler's future that large (see `catalog`'s `cached`).
+        .get_or_compute_with(&user_key(id), options, async move {
+            match Box::pin(load()).await {
                 Ok(Some(user)) => Ok(CachedUser::from(user)),
                 Ok(None) => Err(Load::Missing),
                 Err(e) => Err(Load::Failed(e)),

@@ -51,15 +51,23 @@ fn render_json<T: Serialize>(value: &T) -> AppResult<CachedJson> {
 
 /// The cached body of `key`, computed (and rendered once) on a miss; a hit is the stored text
 /// itself, never parsed.
-async fn cached<T, F>(state: &AppState, key: &str, compute: F) -> AppResult<CachedJson>
+///
+/// The computation (SQL and rendering: a future of several KB) is started, and boxed, only on a
+/// miss: held inline, it made the handler's own future that large, and axum moves each handler
+/// future into a box per request (issue 8: a visible `memcpy` of every cached read).
+async fn cached<T, F>(
+    state: &AppState,
+    key: &str,
+    compute: impl FnOnce() -> F,
+) -> AppResult<CachedJson>
 where
     T: Serialize,
     F: Future<Output = AppResult<T>>,
 {
     state
         .cache
-        .get_or_compute_json(key, state.cache.default_ttl(), async {
-            render_json(&compute.await?)
+        .get_or_compute_json(key, state.cache.default_ttl(), async move {
+            render_json(&Box::pin(compute()).await?)
         })
         .await
 }
@@ -76,7 +84,7 @@ async fn list(
     raw_page: Option<&str>,
 ) -> AppResult<Response> {
     let key = cache_key(kind, &format!("list:{}", raw_page.unwrap_or("1")), base);
-    let body = cached(state, &key, list_uncached(state, kind, base, raw_page)).await?;
+    let body = cached(state, &key, || list_uncached(state, kind, base, raw_page)).await?;
     Ok(json_response(body))
 }
 
@@ -113,7 +121,7 @@ async fn list_campaigns(
 }
 
 async fn popular(state: &AppState, kind: ProductType, base: &str) -> AppResult<Response> {
-    let compute = async {
+    let compute = || async move {
         let rows = repo::popular_active(&state.db, kind).await?;
         Ok::<_, AppError>(service::render(state, kind, &rows, base).await?)
     };
@@ -147,7 +155,8 @@ pub fn no_match(kind: ProductType) -> AppError {
 
 async fn detail(state: &AppState, kind: ProductType, id: i64, base: &str) -> AppResult<Response> {
     // Missing or inactive is cached too (as `null`), so probing ids costs no queries.
-    let compute = async { Ok::<_, AppError>(service::active_detail(state, kind, id, base).await?) };
+    let compute =
+        || async move { Ok::<_, AppError>(service::active_detail(state, kind, id, base).await?) };
     let body = cached(
         state,
         &cache_key(kind, &format!("detail:{id}"), base),
