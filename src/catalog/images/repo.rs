@@ -29,7 +29,6 @@ macro_rules! select_image {
     };
 }
 
-/// Locks the product row for the rest of the transaction; `None` when there is no such product.
 /// Locks (PostgreSQL) the products of a type that own any of the images `$1`, in id order.
 macro_rules! lock_products_of_images {
     ($table:literal, $type:literal) => {
@@ -52,6 +51,7 @@ macro_rules! lock_products_of_images {
     };
 }
 
+/// Locks the product row for the rest of the transaction; `None` when there is no such product.
 fn lock_product_sql(tx: &Tx, kind: ProductType) -> &'static str {
     tx.sql(match kind {
         ProductType::Package => sql_for_update!(no_key: "SELECT id FROM packages WHERE id = $1"),
