@@ -3,14 +3,6 @@ use std::process::ExitCode;
 use clap::Parser;
 use electioncart::{cli::Cli, config::Config, telemetry};
 
-/// mimalloc rather than glibc's malloc: the request path allocates and frees many small blocks on
-/// every worker thread, and glibc's `malloc`/`free`/`malloc_consolidate` were about 13 % of the CPU of
-/// an authenticated Redis-cached request. Issue 8's benchmark: `me` with Redis 0.75-0.85x the bare
-/// reference with glibc, 0.89-0.91x with mimalloc; idle RSS +1.9 MB. Transparent huge pages are off
-/// (`no_thp`): with them idle RSS was 37 MB instead of 25 MB.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::from_env() {
