@@ -82,7 +82,7 @@ async fn verify(state: &AppState, token: &str) -> Result<User, Result<Failure, A
     })?;
     // Through the cache (Redis only; invalidated on every user change): see `auth::cache`.
     let user = cache::user_by_id(state, claims.user_id, || {
-        repo::find_by_id(&state.db, claims.user_id)
+        repo::find_for_auth(&state.db, claims.user_id)
     })
     .await
     .map_err(|e| Err(AppError::from(e)))?;

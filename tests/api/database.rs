@@ -219,3 +219,77 @@ async fn statements_of_two_repositories_commit_or_roll_back_together() {
         db.close().await;
     }
 }
+
+/// Authentication reads every field of the user except the password hash, which stays in the
+/// database (an empty string in its place); an unknown id is `None`.
+#[tokio::test]
+async fn the_authentication_read_leaves_the_password_hash_in_the_database() {
+    use electioncart::auth;
+    for backend in backends() {
+        let test_db = TestDb::new(backend).await;
+        let db = Db::connect_url(&test_db.url, 2, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        db.migrate().await.expect("migrate");
+        let created = auth::repo::create(&db, &new_user("voter"))
+            .await
+            .expect("user");
+        let full = auth::repo::find_by_id(&db, created.id)
+            .await
+            .expect("find")
+            .expect("exists");
+        assert!(!full.password.is_empty(), "{backend:?}");
+        let authed = auth::repo::find_for_auth(&db, created.id)
+            .await
+            .expect("find for auth")
+            .expect("exists");
+        assert_eq!(authed.password, "", "{backend:?}");
+        assert_eq!(
+            (
+                authed.id,
+                &authed.username,
+                &authed.email,
+                &authed.role,
+                authed.is_active,
+                &authed.phone_number,
+                &authed.firebase_uid,
+            ),
+            (
+                full.id,
+                &full.username,
+                &full.email,
+                &full.role,
+                full.is_active,
+                &full.phone_number,
+                &full.firebase_uid,
+            ),
+            "{backend:?}"
+        );
+        assert_eq!(
+            (
+                &authed.first_name,
+                &authed.last_name,
+                authed.last_login,
+                authed.password_changed_at,
+                authed.created_at,
+                authed.updated_at,
+            ),
+            (
+                &full.first_name,
+                &full.last_name,
+                full.last_login,
+                full.password_changed_at,
+                full.created_at,
+                full.updated_at,
+            ),
+            "{backend:?}"
+        );
+        assert!(
+            auth::repo::find_for_auth(&db, created.id + 1000)
+                .await
+                .expect("find unknown")
+                .is_none(),
+            "{backend:?}"
+        );
+    }
+}
