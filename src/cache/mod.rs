@@ -425,7 +425,7 @@ impl Cache {
                 bump(&inner.counters.l1_hits);
                 return Ok(value);
             }
-            inner.l1.remove(key).await;
+            Box::pin(inner.l1.remove(key)).await;
         }
         if !options.fallback && !self.redis_available() {
             bump(&inner.counters.bypassed);
@@ -496,7 +496,11 @@ impl Cache {
             && let Some(value) = T::from_stored(self, &json)
         {
             *mine = Some(value);
-            self.fill_l1(key, &json, options, since, generation).await;
+            // Boxed when it runs (the L1's insert is a large future; see `read_shared`), and not
+            // at all where the L1 is off (a Redis-only entry: every authenticated request).
+            if self.l1_usable(options) {
+                Box::pin(self.fill_l1(key, &json, options, since, generation)).await;
+            }
             return Ok(json);
         }
         let value = compute.await.map_err(Lead::Failed)?;
@@ -512,8 +516,12 @@ impl Cache {
         };
         *mine = Some(value);
         if !lock(&inner.recent).touched_since(since, key) {
-            self.write_shared(key, &json, options).await;
-            self.fill_l1(key, &json, options, since, generation).await;
+            // A miss: boxed as above.
+            Box::pin(async {
+                self.write_shared(key, &json, options).await;
+                self.fill_l1(key, &json, options, since, generation).await;
+            })
+            .await;
         }
         Ok(json)
     }

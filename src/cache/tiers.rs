@@ -27,8 +27,11 @@ impl Cache {
         if !options.fallback {
             return None;
         }
+        // The SQL and memory legs are boxed, started only when reached: held inline, their futures
+        // made every cached lookup's (and so every authenticated handler's) larger than the Redis
+        // read it normally is, and that whole size is copied wherever the future is moved.
         if self.sql_available() {
-            match sql::get(&inner.db, key, now_ms(), SQL_TIMEOUT).await {
+            match Box::pin(sql::get(&inner.db, key, now_ms(), SQL_TIMEOUT)).await {
                 Ok(value) => {
                     self.sql_ok();
                     self.note_tier(Tier::Database);
@@ -38,7 +41,7 @@ impl Cache {
             }
         }
         self.note_tier(Tier::Memory);
-        inner.memory.get(key).await
+        Box::pin(inner.memory.get(key)).await
     }
 
     /// Stores in the first tier that takes it; returns that tier.
