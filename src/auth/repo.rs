@@ -6,19 +6,28 @@ use crate::{
     db_read, db_write, tx_run,
 };
 
+/// Every column after `id, username, password`.
+macro_rules! user_columns_after_password {
+    () => {
+        "email, first_name, last_name, phone_number, firebase_uid, role, is_active, last_login, \
+         password_changed_at, created_at, updated_at"
+    };
+}
+
 macro_rules! user_columns {
     () => {
-        "id, username, password, email, first_name, last_name, phone_number, firebase_uid, role, \
-         is_active, last_login, password_changed_at, created_at, updated_at"
+        concat!("id, username, password, ", user_columns_after_password!())
     };
 }
 
 const BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
 /// [`BY_ID`] without the password hash (an empty string in its place): the authentication of
 /// every request never needs it (issue 8: a narrower row on every authenticated request).
-const AUTH_BY_ID: &str = "SELECT id, username, CAST('' AS TEXT) AS password, email, first_name, \
-     last_name, phone_number, firebase_uid, role, is_active, last_login, password_changed_at, \
-     created_at, updated_at FROM users WHERE id = $1";
+const AUTH_BY_ID: &str = concat!(
+    "SELECT id, username, CAST('' AS TEXT) AS password, ",
+    user_columns_after_password!(),
+    " FROM users WHERE id = $1"
+);
 const BY_USERNAME: &str = concat!(
     "SELECT ",
     user_columns!(),

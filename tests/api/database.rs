@@ -130,6 +130,16 @@ fn product(name: &str) -> electioncart::catalog::model::ProductInput {
     }
 }
 
+/// A fresh, migrated database on `backend` (kept alive by the returned `TestDb`).
+async fn migrated(backend: Backend) -> (TestDb, Db) {
+    let test_db = TestDb::new(backend).await;
+    let db = Db::connect_url(&test_db.url, 4, Duration::from_secs(5))
+        .await
+        .expect("connect");
+    db.migrate().await.expect("migrate");
+    (test_db, db)
+}
+
 fn new_user(username: &str) -> electioncart::auth::model::NewUser {
     electioncart::auth::model::NewUser {
         username: username.into(),
@@ -158,11 +168,7 @@ async fn statements_of_two_repositories_commit_or_roll_back_together() {
                          WHERE p.name = $1";
     const USERS: &str = "SELECT COUNT(*) FROM users WHERE username = $1";
     for backend in backends() {
-        let test_db = TestDb::new(backend).await;
-        let db = Db::connect_url(&test_db.url, 4, Duration::from_secs(5))
-            .await
-            .expect("connect");
-        db.migrate().await.expect("migrate");
+        let (_test_db, db) = migrated(backend).await;
         auth::repo::create(&db, &new_user("taken"))
             .await
             .expect("first user");
@@ -226,11 +232,7 @@ async fn statements_of_two_repositories_commit_or_roll_back_together() {
 async fn the_authentication_read_leaves_the_password_hash_in_the_database() {
     use electioncart::auth;
     for backend in backends() {
-        let test_db = TestDb::new(backend).await;
-        let db = Db::connect_url(&test_db.url, 2, Duration::from_secs(5))
-            .await
-            .expect("connect");
-        db.migrate().await.expect("migrate");
+        let (_test_db, db) = migrated(backend).await;
         let created = auth::repo::create(&db, &new_user("voter"))
             .await
             .expect("user");
