@@ -8,6 +8,7 @@
 //! allocation).
 
 use std::{
+    borrow::Cow,
     fmt::{self, Write as _},
     future::Future,
     sync::{Arc, OnceLock},
@@ -142,22 +143,10 @@ impl RequestContext {
         write_str(w, self.uri.path())?;
         w.write_str(",\"query\":")?;
         write_str(w, &self.query)?;
-        // What a client sent as its id cannot inject anything (as the span's `pages::safe_id`; an
-        // id that is not visible ASCII is `-`, as the span had it).
+        // What a client sent as its id cannot inject anything ([`safe_id`], as on the span; an id
+        // that is not visible ASCII is `-`, as the span had it).
         w.write_str(",\"request_id\":\"")?;
-        let id = self.request_id.to_str().unwrap_or("-");
-        if id.len() <= 64
-            && id
-                .bytes()
-                .fold(true, |safe, byte| safe & is_safe_id_byte(byte))
-        {
-            // The usual case (the platform's own ids): kept whole, as `safe_id_chars` keeps it.
-            w.write_str(id)?;
-        } else {
-            for c in safe_id_chars(id) {
-                w.write_char(c)?;
-            }
-        }
+        w.write_str(&safe_id(self.request_id.to_str().unwrap_or("-")))?;
         w.write_char('"')?;
         if let Some(route) = self.route.get() {
             w.write_str(",\"route\":")?;
@@ -167,17 +156,21 @@ impl RequestContext {
     }
 }
 
-/// The characters of a request id kept before echoing it (a client may send its own id): ASCII
-/// letters, digits, `-` and `_`, at most 64 (`pages::safe_id` collects them).
-pub fn safe_id_chars(id: &str) -> impl Iterator<Item = char> + '_ {
-    id.chars()
-        .filter(|c| c.is_ascii() && is_safe_id_byte(*c as u8))
-        .take(64)
-}
-
-/// A byte [`safe_id_chars`] keeps.
-fn is_safe_id_byte(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() | (byte == b'-') | (byte == b'_')
+/// A request id made safe to echo (a client may send its own id, into a log line or an HTML page):
+/// only ASCII letters, digits, `-` and `_`, at most 64 of them. An id that already is (the
+/// platform's own, nearly always) is borrowed as it is, checked by one scan without an early exit.
+pub fn safe_id(id: &str) -> Cow<'_, str> {
+    let safe = |byte: u8| byte.is_ascii_alphanumeric() | (byte == b'-') | (byte == b'_');
+    if id.len() <= 64 && id.bytes().fold(true, |all, byte| all & safe(byte)) {
+        return Cow::Borrowed(id);
+    }
+    Cow::Owned(
+        id.bytes()
+            .filter(|byte| safe(*byte))
+            .take(64)
+            .map(char::from)
+            .collect(),
+    )
 }
 
 /// The current request's context, inside [`scoped`] or [`in_scope`].
@@ -457,7 +450,7 @@ mod tests {
     }
 
     /// A request id is echoed whole when it is safe and at most 64 characters, else filtered and
-    /// cut to 64, as `pages::safe_id` does.
+    /// cut to 64, as `safe_id` gives it.
     #[test]
     fn request_ids_in_the_line_are_the_safe_ids() {
         use axum::http::{HeaderValue, Method, Uri};
@@ -479,8 +472,8 @@ mod tests {
             context.write_span(&mut line).expect("write");
             let span: serde_json::Value =
                 serde_json::from_str(&format!("{{{}}}", &line[1..])).expect("JSON");
-            let expected = crate::pages::safe_id(&id);
-            assert_eq!(span["span"]["request_id"], expected.as_str(), "{id}");
+            let expected = super::safe_id(&id);
+            assert_eq!(span["span"]["request_id"], &*expected, "{id}");
             assert!(expected.len() <= 64);
         }
     }
@@ -558,7 +551,7 @@ mod tests {
             method = %"GET",
             path = %uri.path(),
             query = %"token=[redacted]&a=1",
-            request_id = %crate::pages::safe_id("abc-123<script>"),
+            request_id = %super::safe_id("abc-123<script>"),
             route = tracing::field::Empty,
         );
         async {

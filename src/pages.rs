@@ -33,7 +33,7 @@ impl Pages {
         html(
             status,
             self.server_error
-                .replace("{{request_id}}", &safe_id(request_id)),
+                .replace("{{request_id}}", &crate::logfmt::safe_id(request_id)),
         )
     }
 }
@@ -46,14 +46,9 @@ fn html(status: StatusCode, body: String) -> Response {
     response
 }
 
-/// Request ids may come from the client; keep only harmless characters before echoing one.
-pub fn safe_id(id: &str) -> String {
-    crate::logfmt::safe_id_chars(id).collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::logfmt::safe_id;
 
     #[test]
     fn request_ids_cannot_inject_markup() {

@@ -11,10 +11,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{
-    error::InternalErrorMarker,
-    pages::{Pages, safe_id},
-};
+use crate::{error::InternalErrorMarker, logfmt::safe_id, pages::Pages};
 
 /// What [`shape`] needs to know about the request.
 pub struct RequestFacts<'a> {

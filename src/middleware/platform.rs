@@ -30,7 +30,6 @@ use crate::{
         REQUEST_ID, error_pages, hosts, redact_query, request_id,
         security_headers::{self, SecurityHeaders, is_api_path},
     },
-    pages::safe_id,
     state::AppState,
 };
 
@@ -228,7 +227,7 @@ fn make_span(request: &Request<Body>, request_id: &HeaderValue) -> Span {
         method = %request.method(),
         path = %request.uri().path(),
         query = %redact_query(request.uri().query().unwrap_or("")),
-        request_id = %safe_id(request_id),
+        request_id = %logfmt::safe_id(request_id),
         route = tracing::field::Empty,
     )
 }

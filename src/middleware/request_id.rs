@@ -74,7 +74,7 @@ mod tests {
         for id in &ids[..10] {
             assert_eq!(id.len(), 33, "{id}");
             assert_eq!(
-                crate::pages::safe_id(id),
+                crate::logfmt::safe_id(id),
                 *id,
                 "survives the page's sanitiser"
             );
